@@ -1,0 +1,99 @@
+#pragma once
+/**
+ * The enrollment port: the one interface every protocol (EST over HTTPS, EST-coaps, SCEP) calls
+ * to get a certificate issued. The issuance core (server/ca) implements it; protocols only
+ * translate their wire format into an EnrollmentRequest and the result back.
+ */
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pki/certificate.h"
+#include "pki/certificate_request.h"
+#include "pki/private_key.h"
+
+namespace enroll::enrollment {
+
+/** Which protocol a request came in on (for policy, logs and metrics). */
+enum class Protocol { kEst, kEstCoaps, kScep };
+std::string_view protocolName(Protocol p);
+
+/** What the device asks for. */
+enum class Operation {
+  kEnroll,        ///< First enrollment (EST simpleenroll, SCEP PKCSReq).
+  kReEnroll,      ///< Renewal or rekey, authenticated by the certificate being renewed.
+  kServerKeyGen,  ///< The server makes the key pair (EST serverkeygen).
+};
+std::string_view operationName(Operation op);
+
+/** What the transport knows about who is talking. Everything is optional. */
+struct PeerCredentials {
+  /** The TLS/DTLS client certificate first, then any intermediates the client sent. */
+  std::vector<pki::Certificate> tls_chain;
+  /** HTTP Basic user and password (EST over HTTPS only). */
+  std::optional<std::string> basic_user;
+  std::optional<pki::SecretString> basic_password;
+  /** Channel-binding value of the TLS connection: tls-unique (TLS 1.2) or tls-exporter (1.3). */
+  pki::Bytes channel_binding;
+  std::string channel_binding_type;
+  /** SCEP: the certificate that signed the pkiMessage, when it is not self-signed. */
+  std::optional<pki::Certificate> message_signer;
+  /** "ip:port" of the peer, for logs. */
+  std::string peer_address;
+};
+
+/** One enrollment request, protocol-neutral. */
+struct EnrollmentRequest {
+  Protocol protocol = Protocol::kEst;
+  std::string label;  ///< Empty for the default label.
+  Operation operation = Operation::kEnroll;
+  pki::CertificateRequest csr;
+  PeerCredentials credentials;
+  /** Key type for kServerKeyGen; the label's profile default when empty. */
+  std::optional<pki::KeyType> server_key_type;
+};
+
+/** The outcome of an accepted request. */
+struct EnrollmentResult {
+  enum class Status { kIssued, kPending };
+  Status status = Status::kIssued;
+  std::optional<pki::Certificate> certificate;
+  /** The issuing CA chain, issuing CA first (without the new certificate). */
+  std::vector<pki::Certificate> ca_chain;
+  /** kServerKeyGen only: the key made for the device; never stored. */
+  std::optional<pki::PrivateKey> server_key;
+  /** kPending: when to ask again, in seconds. */
+  int retry_after_seconds = 0;
+  std::string device_id;
+};
+
+/** What a label wants to see in a CSR (EST csrattrs, RFC 7030 4.5 / RFC 9148). */
+struct CsrRequirements {
+  std::vector<pki::KeyType> key_types;  ///< Allowed key types; the first is the preferred one.
+  bool challenge_password = false;      ///< Channel binding required: challengePassword expected.
+  std::string digest = "sha256";        ///< Preferred signature digest.
+};
+
+/** Static facts about a label that protocols publish (cacerts, csrattrs, GetCACaps). */
+struct LabelInfo {
+  std::string name;
+  /** The issuing CA first, then up to (and including) the root. */
+  std::vector<pki::Certificate> ca_chain;
+  CsrRequirements csr;
+  bool server_keygen_allowed = true;
+  /** Non-empty when the label accepts HTTP Basic: the realm to name in a 401. */
+  std::string basic_realm;
+};
+
+/** The port. Implementations are thread-safe. */
+class Enroller {
+ public:
+  virtual ~Enroller() = default;
+  /** NotFound for an unknown label. */
+  virtual pki::Result<LabelInfo> label(std::string_view name) const = 0;
+  /** Authenticates, authorizes, checks the CSR against the profile, issues, commits, returns. */
+  virtual pki::Result<EnrollmentResult> enroll(const EnrollmentRequest& request) = 0;
+};
+
+}  // namespace enroll::enrollment

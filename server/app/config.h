@@ -1,0 +1,87 @@
+#pragma once
+/**
+ * enrolld's configuration file (DIR/enrolld.json), read with Poco::JSON. Unknown keys and wrong
+ * types are refused at start with the key's path ("labels.default.profle: unknown key").
+ * Every key and its default is documented in docs/configuration.md.
+ */
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "server/ca/enrollment_service.h"
+#include "server/transport/http_listener.h"
+
+namespace enroll::app {
+
+/** A configuration error; only thrown while loading, caught in main. */
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CaConfig {
+  std::string certificate;  ///< the issuing CA certificate (PEM)
+  std::string chain;        ///< certificates above it, up to the root (PEM); may be empty
+  std::string key;          ///< its private key (PEM, possibly encrypted)
+  std::string key_passphrase_file;
+  std::string key_passphrase_env;
+};
+
+struct TrustAnchorConfig {
+  std::vector<std::string> certificates;
+  std::vector<std::string> intermediates;
+};
+
+struct LabelConfig {
+  std::string ca = "issuing";
+  std::string profile = "device";
+  std::vector<std::string> bootstrap_trust;
+  std::string device_id_from = "serialNumber";
+  bool allow_basic = false;
+  bool require_channel_binding = false;
+  bool known_devices_only = false;
+  int max_enrollments_per_bootstrap = 0;
+  bool allow_renewal = true;
+  int renewal_grace_days = 0;
+  bool manual_approval = false;
+  int retry_after_seconds = 60;
+  bool server_keygen = true;
+  std::string server_keygen_key = "ec-p256";
+  std::string scep_challenge_file;
+};
+
+struct Config {
+  std::string dir;  ///< the data folder; relative paths are relative to it
+  std::map<std::string, std::string> listen = {{"est", "0.0.0.0:8443"}};
+  std::string tls_certificate = "tls/server.pem";
+  std::string tls_key = "tls/server.key";
+  std::string tls_min_version = "1.2";
+  transport::ListenerSettings http;  ///< threads and timeouts (address is per listener)
+  size_t max_body_bytes = 64 * 1024;
+  std::string database_driver = "sqlite";
+  std::string database_path = "enrolld.db";
+  std::map<std::string, CaConfig> cas;
+  std::map<std::string, TrustAnchorConfig> trust_anchors;
+  std::map<std::string, ca::Profile> profiles;
+  std::map<std::string, LabelConfig> labels;
+
+  /** An absolute path for a configured (possibly relative) one. */
+  std::string path(const std::string& p) const;
+};
+
+/** Reads and validates DIR/enrolld.json; throws ConfigError with the key path. */
+Config loadConfig(const std::string& dir);
+/** Parses configuration text (tests). */
+Config parseConfig(const std::string& json_text, const std::string& dir);
+
+/** Loads the CAs, trust anchors, profiles and labels the configuration names; throws ConfigError. */
+struct Loaded {
+  std::shared_ptr<provisioning::TrustStore> trust;
+  std::shared_ptr<ca::LabelMap> labels;
+  std::vector<pki::Certificate> client_ca_names;
+};
+Loaded loadPki(const Config& config);
+
+}  // namespace enroll::app

@@ -1,0 +1,174 @@
+// enrolld: the enrollment server. Subcommands: init, serve, passwd, pending.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "provisioning/password_hash.h"
+#include "server/app/config.h"
+#include "server/app/init.h"
+#include "server/app/serve.h"
+#include "server/store/sqlite/sqlite_dialect.h"
+
+namespace {
+
+const char* kUsage = R"(enrolld - enrollment server for device fleets (EST over HTTPS)
+
+Usage:
+  enrolld init DIR [options]     create a CA, TLS identity, configuration and database in DIR
+      --key-type T               CA key: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519
+      --org NAME                 organization in the CA names (default "enrolld")
+      --hostname NAME            extra DNS name for the TLS certificate (repeatable)
+      --trust-bootstrap-ca FILE  trust this manufacturer CA (PEM) for bootstrap certificates
+                                 on the default label (repeatable)
+      --demo                     also create a demo manufacturer CA and three devices under DIR/demo
+      --import-ca-cert FILE      use an existing issuing CA certificate (PEM; may carry its chain)
+      --import-ca-key FILE       ... and its key (PEM, may be encrypted)
+      --import-ca-chain FILE     ... and the certificates above it, up to the root
+      --key-passphrase-file FILE passphrase of an encrypted imported key, read from a file
+      --key-passphrase-env VAR   ... or from an environment variable (never from a flag)
+  enrolld serve DIR [options]    run the server in the foreground
+      --listen-est HOST:PORT     EST over HTTPS listener (default from enrolld.json, 0.0.0.0:8443)
+      --listen-http HOST:PORT    plain HTTP listener (SCEP, CRL, OCSP; not in this version)
+      --listen-coap HOST:PORT    EST-coaps listener (not in this version)
+      --listen-admin HOST:PORT   admin API listener (not in this version)
+  enrolld passwd DIR USER [--device ID] [--label LABEL]
+                                 set HTTP Basic credentials for EST; the password is read from
+                                 $ENROLLD_PASSWORD or the first line of standard input
+  enrolld pending DIR [list | approve ID | reject ID]
+                                 list or decide enrollments held for manual approval
+  enrolld --help | --version
+
+Signals: SIGTERM/SIGINT drain requests in flight and exit; SIGHUP reloads trust anchors,
+profiles and labels from enrolld.json. Every configuration key: docs/configuration.md.
+)";
+
+int usageError(const std::string& msg) {
+  std::cerr << "enrolld: " << msg << "\n(run enrolld --help)\n";
+  return 2;
+}
+
+int runPasswd(const std::vector<std::string>& args) {
+  if (args.size() < 2) return usageError("usage: enrolld passwd DIR USER [--device ID] [--label LABEL]");
+  enroll::store::BasicCredentialRecord rec;
+  rec.username = args[1];
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--device" && i + 1 < args.size()) rec.device_id = args[++i];
+    else if (args[i] == "--label" && i + 1 < args.size()) rec.label = args[++i];
+    else return usageError("unknown option " + args[i]);
+  }
+  std::string password;
+  if (const char* env = std::getenv("ENROLLD_PASSWORD")) password = env;
+  else std::getline(std::cin, password);
+  if (password.size() < 8) {
+    std::cerr << "enrolld passwd: the password must have at least 8 characters\n";
+    return 1;
+  }
+  try {
+    auto config = enroll::app::loadConfig(args[0]);
+    auto store = enroll::store::openSqliteStore(config.path(config.database_path));
+    if (!store) throw std::runtime_error(store.error().toString());
+    auto hash = enroll::provisioning::hashPassword(enroll::pki::SecretString(password));
+    if (!hash) throw std::runtime_error(hash.error().toString());
+    rec.password_hash = *hash;
+    auto put = (*store)->putCredential(rec);
+    if (!put) throw std::runtime_error(put.error().toString());
+    std::cout << "enrolld: credentials for " << rec.username << " saved\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld passwd: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runPending(const std::vector<std::string>& args) {
+  if (args.empty()) return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
+  try {
+    auto config = enroll::app::loadConfig(args[0]);
+    auto store = enroll::store::openSqliteStore(config.path(config.database_path));
+    if (!store) throw std::runtime_error(store.error().toString());
+    std::string verb = args.size() > 1 ? args[1] : "list";
+    if (verb == "list") {
+      auto all = (*store)->listPending();
+      if (!all) throw std::runtime_error(all.error().toString());
+      for (const auto& p : *all) {
+        std::cout << p.id << "\t" << enroll::store::pendingStateName(p.state) << "\t" << p.device_id << "\n";
+      }
+      return 0;
+    }
+    if ((verb == "approve" || verb == "reject") && args.size() == 3) {
+      auto state = verb == "approve" ? enroll::store::PendingRecord::State::kApproved
+                                     : enroll::store::PendingRecord::State::kRejected;
+      auto done = (*store)->decidePending(args[2], state, std::time(nullptr));
+      if (!done) throw std::runtime_error(done.error().message);
+      std::cout << "enrolld: " << args[2] << " " << verb << "d\n";
+      return 0;
+    }
+    return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld pending: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "enrolld " << ENROLLD_VERSION << "\n";
+    return 0;
+  }
+  std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  auto value = [&](size_t& i) -> std::string {
+    if (i + 1 >= rest.size()) throw std::invalid_argument(rest[i] + " needs a value");
+    return rest[++i];
+  };
+  try {
+    if (cmd == "init") {
+      enroll::app::InitOptions o;
+      for (size_t i = 0; i < rest.size(); ++i) {
+        const std::string& a = rest[i];
+        if (a == "--key-type") o.key_type = value(i);
+        else if (a == "--org") o.organization = value(i);
+        else if (a == "--hostname") o.hostnames.push_back(value(i));
+        else if (a == "--trust-bootstrap-ca") o.trust_bootstrap_cas.push_back(value(i));
+        else if (a == "--demo") o.demo = true;
+        else if (a == "--import-ca-cert") o.import_ca_cert = value(i);
+        else if (a == "--import-ca-key") o.import_ca_key = value(i);
+        else if (a == "--import-ca-chain") o.import_ca_chain = value(i);
+        else if (a == "--key-passphrase-file") o.key_passphrase_file = value(i);
+        else if (a == "--key-passphrase-env") o.key_passphrase_env = value(i);
+        else if (!a.empty() && a[0] == '-') return usageError("unknown option " + a);
+        else if (o.dir.empty()) o.dir = a;
+        else return usageError("unexpected argument " + a);
+      }
+      if (o.dir.empty()) return usageError("init needs a folder");
+      return enroll::app::runInit(o);
+    }
+    if (cmd == "serve") {
+      enroll::app::ServeOptions o;
+      for (size_t i = 0; i < rest.size(); ++i) {
+        const std::string& a = rest[i];
+        if (a == "--listen-est") o.listen_overrides["est"] = value(i);
+        else if (a == "--listen-http") o.listen_overrides["http"] = value(i);
+        else if (a == "--listen-coap") o.listen_overrides["coap"] = value(i);
+        else if (a == "--listen-admin") o.listen_overrides["admin"] = value(i);
+        else if (!a.empty() && a[0] == '-') return usageError("unknown option " + a);
+        else if (o.dir.empty()) o.dir = a;
+        else return usageError("unexpected argument " + a);
+      }
+      if (o.dir.empty()) return usageError("serve needs a folder");
+      return enroll::app::runServe(o);
+    }
+    if (cmd == "passwd") return runPasswd(rest);
+    if (cmd == "pending") return runPending(rest);
+  } catch (const std::invalid_argument& e) {
+    return usageError(e.what());
+  }
+  return usageError("unknown command " + cmd);
+}

@@ -1,0 +1,147 @@
+#include "server/ca/certificate_builder.h"
+
+#include <arpa/inet.h>
+
+namespace enroll::ca {
+
+using pki::ErrorCode;
+using pki::makeError;
+
+const EVP_MD* signingDigest(const EVP_PKEY* key) {
+  std::string kind = pki::describeKey(key);
+  if (kind == "ed25519" || kind == "ed448") return nullptr;
+  if (kind == "ec-p384") return EVP_sha384();
+  if (kind == "ec-p521") return EVP_sha512();
+  return EVP_sha256();
+}
+
+CertificateBuilder::CertificateBuilder() : x_(X509_new()) { X509_set_version(x_.get(), 2); }
+
+CertificateBuilder& CertificateBuilder::subject(const X509_NAME* name) {
+  X509_set_subject_name(x_.get(), name);
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::publicKey(EVP_PKEY* key) {
+  X509_set_pubkey(x_.get(), key);
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::serial(const ASN1_INTEGER* serial) {
+  X509_set_serialNumber(x_.get(), const_cast<ASN1_INTEGER*>(serial));
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::validity(std::time_t not_before, std::time_t not_after) {
+  ASN1_TIME_set(X509_getm_notBefore(x_.get()), not_before);
+  ASN1_TIME_set(X509_getm_notAfter(x_.get()), not_after);
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::basicConstraints(bool ca, int path_len) {
+  std::string v = ca ? "critical,CA:TRUE" : "critical,CA:FALSE";
+  if (ca && path_len >= 0) v += ",pathlen:" + std::to_string(path_len);
+  exts_.emplace_back(NID_basic_constraints, v);
+  return *this;
+}
+
+static std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+CertificateBuilder& CertificateBuilder::keyUsage(const std::vector<std::string>& usages) {
+  if (!usages.empty()) exts_.emplace_back(NID_key_usage, "critical," + join(usages));
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::extendedKeyUsage(const std::vector<std::string>& usages) {
+  if (!usages.empty()) exts_.emplace_back(NID_ext_key_usage, join(usages));
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::subjectAltNames(const std::vector<pki::SubjectAltName>& names) {
+  sans_ = names;
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::crlDistributionPoint(const std::string& url) {
+  if (!url.empty()) exts_.emplace_back(NID_crl_distribution_points, "URI:" + url);
+  return *this;
+}
+
+CertificateBuilder& CertificateBuilder::authorityInfoAccess(const std::string& ocsp_url,
+                                                            const std::string& ca_issuers_url) {
+  std::vector<std::string> parts;
+  if (!ocsp_url.empty()) parts.push_back("OCSP;URI:" + ocsp_url);
+  if (!ca_issuers_url.empty()) parts.push_back("caIssuers;URI:" + ca_issuers_url);
+  if (!parts.empty()) exts_.emplace_back(NID_info_access, join(parts));
+  return *this;
+}
+
+/** Builds a GENERAL_NAMES from "TYPE:value" strings without OpenSSL's comma-separated config syntax. */
+static pki::Result<pki::UniquePtr<GENERAL_NAMES>> buildGeneralNames(
+    const std::vector<pki::SubjectAltName>& names) {
+  pki::UniquePtr<GENERAL_NAMES> out(GENERAL_NAMES_new());
+  for (const auto& n : names) {
+    size_t colon = n.find(':');
+    if (colon == std::string::npos) {
+      return makeError(ErrorCode::kInvalidArgument, "subjectAltName '" + n + "' is not TYPE:value");
+    }
+    std::string type = n.substr(0, colon), value = n.substr(colon + 1);
+    pki::UniquePtr<GENERAL_NAME> gn(GENERAL_NAME_new());
+    if (type == "DNS" || type == "URI" || type == "email") {
+      ASN1_IA5STRING* s = ASN1_IA5STRING_new();
+      ASN1_STRING_set(s, value.data(), static_cast<int>(value.size()));
+      int t = type == "DNS" ? GEN_DNS : type == "URI" ? GEN_URI : GEN_EMAIL;
+      GENERAL_NAME_set0_value(gn.get(), t, s);
+    } else if (type == "IP") {
+      unsigned char buf[16];
+      int len = 0;
+      if (inet_pton(AF_INET, value.c_str(), buf) == 1) len = 4;
+      else if (inet_pton(AF_INET6, value.c_str(), buf) == 1) len = 16;
+      else return makeError(ErrorCode::kInvalidArgument, "bad IP address in subjectAltName: " + value);
+      ASN1_OCTET_STRING* s = ASN1_OCTET_STRING_new();
+      ASN1_OCTET_STRING_set(s, buf, len);
+      GENERAL_NAME_set0_value(gn.get(), GEN_IPADD, s);
+    } else {
+      return makeError(ErrorCode::kInvalidArgument, "unsupported subjectAltName type '" + type + "'");
+    }
+    sk_GENERAL_NAME_push(out.get(), gn.release());
+  }
+  return out;
+}
+
+pki::Result<pki::Certificate> CertificateBuilder::sign(EVP_PKEY* issuer_key,
+                                                       const pki::Certificate* issuer) {
+  X509* subject_cert = x_.get();
+  X509* issuer_cert = issuer ? issuer->native() : subject_cert;
+  X509_set_issuer_name(subject_cert, X509_get_subject_name(issuer_cert));
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer_cert, subject_cert, nullptr, nullptr, 0);
+  std::vector<std::pair<int, std::string>> all = exts_;
+  all.emplace_back(NID_subject_key_identifier, "hash");
+  if (issuer) all.emplace_back(NID_authority_key_identifier, "keyid:always");
+  for (const auto& [nid, value] : all) {
+    pki::UniquePtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+    if (!ext || X509_add_ext(subject_cert, ext.get(), -1) != 1) {
+      return pki::opensslError(ErrorCode::kInternal, std::string("cannot add extension ") +
+                                                         OBJ_nid2sn(nid) + "=" + value);
+    }
+  }
+  if (!sans_.empty()) {
+    ENROLL_TRY(auto names, buildGeneralNames(sans_));
+    if (X509_add1_ext_i2d(subject_cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+      return pki::opensslError(ErrorCode::kInternal, "cannot add subjectAltName");
+    }
+  }
+  if (X509_sign(subject_cert, issuer_key, signingDigest(issuer_key)) <= 0) {
+    return pki::opensslError(ErrorCode::kInternal, "signing the certificate failed");
+  }
+  return pki::Certificate::adopt(std::move(x_));
+}
+
+}  // namespace enroll::ca

@@ -1,0 +1,201 @@
+#include "server/ca/enrollment_service.h"
+
+namespace enroll::ca {
+
+using enrollment::EnrollmentRequest;
+using enrollment::EnrollmentResult;
+using enrollment::Operation;
+using pki::ErrorCode;
+using pki::makeError;
+
+enrollment::LabelInfo describeLabel(const Label& label) {
+  enrollment::LabelInfo info;
+  info.name = label.name;
+  info.ca_chain = label.ca->chain();
+  info.csr.key_types = label.profile.allowed_keys;
+  info.csr.challenge_password = label.policy.require_channel_binding;
+  info.server_keygen_allowed = label.server_keygen;
+  info.basic_realm = label.policy.allow_basic ? "enrolld " + (label.name.empty() ? "default" : label.name) : "";
+  return info;
+}
+
+EnrollmentService::EnrollmentService(std::shared_ptr<const LabelMap> labels,
+                                     const provisioning::Authorizer& authorizer, store::Store& store,
+                                     const pki::Clock& clock, SerialGenerator serials)
+    : labels_(std::move(labels)), authorizer_(authorizer), store_(store), clock_(clock),
+      serials_(std::move(serials)) {}
+
+void EnrollmentService::setLabels(std::shared_ptr<const LabelMap> labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  labels_ = std::move(labels);
+}
+
+std::shared_ptr<const LabelMap> EnrollmentService::labels() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return labels_;
+}
+
+pki::Result<enrollment::LabelInfo> EnrollmentService::label(std::string_view name) const {
+  auto all = labels();
+  auto it = all->find(std::string(name));
+  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
+  return describeLabel(it->second);
+}
+
+/** Template values from the authenticated identity and its registry entry. */
+static TemplateValues valuesFor(const provisioning::Identity& identity, const std::string& label) {
+  TemplateValues v;
+  v["device.id"] = identity.device_id;
+  v["device.serial"] = identity.device_id;
+  v["label"] = label.empty() ? "default" : label;
+  if (identity.device) {
+    v["device.model"] = identity.device->model;
+    v["device.batch"] = identity.device->batch;
+    v["device.product_line"] = identity.device->product_line;
+  }
+  return v;
+}
+
+/** RFC 7030 4.2.2: a re-enrollment keeps the subject and SANs of the certificate it renews. */
+static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr, const pki::Certificate& current) {
+  const X509_NAME* requested = X509_REQ_get_subject_name(csr.native());
+  if (X509_NAME_entry_count(requested) > 0 &&
+      X509_NAME_cmp(requested, X509_get_subject_name(current.native())) != 0) {
+    return makeError(ErrorCode::kInvalidArgument, "re-enrollment must keep the subject " + current.subject() +
+                                                      " (the CSR asks for " + csr.subject() + ")");
+  }
+  auto sans = csr.subjectAltNames();
+  if (!sans.empty() && sans != current.subjectAltNames()) {
+    return makeError(ErrorCode::kInvalidArgument, "re-enrollment must keep the subjectAltNames of the current certificate");
+  }
+  return pki::ok();
+}
+
+pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest& request) {
+  auto all = labels();
+  auto it = all->find(request.label);
+  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + request.label + "'");
+  const Label& label = it->second;
+  if (request.operation == Operation::kServerKeyGen && !label.server_keygen) {
+    return makeError(ErrorCode::kPermissionDenied, "server key generation is not enabled on this label");
+  }
+
+  ENROLL_TRY(provisioning::Identity identity, authorizer_.authorize(request, label.policy, label.ca->chain()));
+  if (request.operation == Operation::kReEnroll && identity.current) {
+    ENROLL_CHECK(checkSameNames(request.csr, *identity.current));
+  }
+
+  std::string pending_id;
+  if (label.manual_approval && identity.method != provisioning::AuthMethod::kOperationalCertificate) {
+    auto held = hold(label, request, identity, &pending_id);
+    if (!held || held->status == EnrollmentResult::Status::kPending || held->certificate) return held;
+  }
+  return issue(label, request, identity, pending_id);
+}
+
+pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label, const EnrollmentRequest& request,
+                                                      const provisioning::Identity& identity,
+                                                      std::string* pending_id) {
+  // The same CSR public key on the same label is the same request (RFC 7030 4.2.3: the client
+  // repeats the request after Retry-After).
+  std::string id = (label.name.empty() ? "default" : label.name) + "/" +
+                   pki::hexEncode(pki::sha256(request.csr.publicKeyDer()));
+  *pending_id = id;
+  EnrollmentResult pending;
+  pending.status = EnrollmentResult::Status::kPending;
+  pending.retry_after_seconds = label.retry_after_seconds;
+  pending.device_id = identity.device_id;
+
+  auto existing = store_.findPending(id);
+  if (!existing) {
+    if (existing.error().code != ErrorCode::kNotFound) return std::move(existing).error();
+    store::PendingRecord record;
+    record.id = id;
+    record.label = label.name;
+    record.device_id = identity.device_id;
+    record.transaction_id = pki::hexEncode(pki::sha256(request.csr.publicKeyDer()));
+    record.csr_der = request.csr.toDer();
+    record.created_at = clock_.now();
+    auto inserted = store_.insertPending(record);
+    if (!inserted && inserted.error().code != ErrorCode::kAlreadyExists) return std::move(inserted).error();
+    return pending;
+  }
+  switch (existing->state) {
+    case store::PendingRecord::State::kPending:
+      return pending;
+    case store::PendingRecord::State::kRejected:
+      return makeError(ErrorCode::kPermissionDenied, "the request was rejected by an operator");
+    case store::PendingRecord::State::kApproved: {
+      EnrollmentResult go_on;  // status kIssued without a certificate: the caller issues now
+      return go_on;
+    }
+    case store::PendingRecord::State::kIssued: {
+      ENROLL_TRY(store::CertificateRecord record, store_.findCertificate(existing->serial));
+      ENROLL_TRY(pki::Certificate cert, pki::Certificate::fromDer(record.der));
+      EnrollmentResult done;
+      done.certificate = cert;
+      done.ca_chain = label.ca->chain();
+      done.device_id = record.device_id;
+      return done;
+    }
+  }
+  return pending;
+}
+
+pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label, const EnrollmentRequest& request,
+                                                       const provisioning::Identity& identity,
+                                                       const std::string& pending_id) {
+  TemplateValues values = valuesFor(identity, label.name);
+  std::optional<pki::PrivateKey> server_key;
+  EVP_PKEY* subject_key = request.csr.publicKey();
+  if (request.operation == Operation::kServerKeyGen) {
+    // RFC 7030 4.4.1: the CSR carries the names; its key is the client's throwaway key.
+    ENROLL_TRY(pki::PrivateKey key, pki::PrivateKey::generate(request.server_key_type.value_or(label.server_keygen_key)));
+    server_key = std::move(key);
+    subject_key = server_key->native();
+    ENROLL_CHECK(checkKey(label.profile, subject_key));
+  }
+  ENROLL_TRY(IssuedNames names, checkRequest(label.profile, request.csr, values));
+
+  std::time_t now = clock_.now();
+  for (int attempt = 0;; ++attempt) {
+    ENROLL_TRY(auto serial, serials_.next());
+    ENROLL_TRY(pki::Certificate cert, label.ca->issue(subject_key, names, label.profile, serial.get(), now));
+
+    store::Issuance issuance;
+    auto& rec = issuance.certificate;
+    rec.serial = cert.serialHex();
+    rec.issuer = label.ca->name();
+    rec.device_id = identity.device_id;
+    rec.label = label.name;
+    rec.profile = label.profile.name;
+    rec.protocol = std::string(enrollment::protocolName(request.protocol));
+    rec.subject = cert.subject();
+    rec.not_before = cert.notBefore();
+    rec.not_after = cert.notAfter();
+    rec.issued_at = now;
+    rec.public_key_sha256 = cert.publicKeyFingerprint();
+    rec.bootstrap_fingerprint = identity.bootstrap_fingerprint;
+    rec.der = cert.toDer();
+    issuance.event = store::EnrollmentEvent{now, rec.protocol, label.name,
+                                            std::string(enrollment::operationName(request.operation)),
+                                            identity.device_id, request.credentials.peer_address, "issued",
+                                            rec.serial, provisioning::authMethodName(identity.method)};
+    issuance.pending_id = pending_id;
+    auto committed = store_.commitIssuance(issuance);
+    if (!committed) {
+      // A serial collision (2^-126 per pair) is retried with a fresh serial; anything else fails.
+      if (committed.error().code == ErrorCode::kAlreadyExists && attempt < 3) continue;
+      return std::move(committed).error();
+    }
+    EnrollmentResult result;
+    result.status = EnrollmentResult::Status::kIssued;
+    result.certificate = std::move(cert);
+    result.ca_chain = label.ca->chain();
+    result.server_key = std::move(server_key);
+    result.device_id = identity.device_id;
+    return result;
+  }
+}
+
+}  // namespace enroll::ca

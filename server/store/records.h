@@ -1,0 +1,96 @@
+#pragma once
+/** Plain records the store keeps. Times are seconds since the epoch (UTC). */
+#include <cstdint>
+#include <ctime>
+#include <string>
+
+#include "pki/encoding.h"
+
+namespace enroll::store {
+
+/** Certificate status as RFC 5280/6960 see it. */
+enum class CertStatus { kGood, kRevoked, kHold };
+std::string certStatusName(CertStatus s);
+CertStatus parseCertStatus(const std::string& s);
+
+/** One issued certificate. */
+struct CertificateRecord {
+  std::string serial;  ///< lower-case hex, no leading zeros
+  std::string issuer;  ///< issuing CA name (configuration key)
+  std::string device_id;
+  std::string label;
+  std::string profile;
+  std::string protocol;
+  std::string subject;
+  std::time_t not_before = 0;
+  std::time_t not_after = 0;
+  std::time_t issued_at = 0;
+  CertStatus status = CertStatus::kGood;
+  std::time_t revoked_at = 0;
+  int revocation_reason = 0;  ///< RFC 5280 CRLReason
+  std::string public_key_sha256;
+  std::string bootstrap_fingerprint;  ///< SHA-256 of the bootstrap certificate used, if any
+  std::string station;                ///< station that asked on the device's behalf, if any
+  pki::Bytes der;
+};
+
+/** Device states in the registry. */
+enum class DeviceState { kExpected, kEnrolled, kBlocked, kRetired };
+std::string deviceStateName(DeviceState s);
+/** Parses a state name; kExpected for unknown text is never returned silently: callers validate. */
+bool parseDeviceState(const std::string& s, DeviceState* out);
+
+/** A device in the registry. */
+struct DeviceRecord {
+  std::string id;
+  std::string model;
+  std::string batch;
+  std::string product_line;
+  std::string labels;  ///< JSON object text of free-form labels
+  std::string bootstrap_fingerprint;
+  std::string ek_hash;
+  DeviceState state = DeviceState::kExpected;
+  int64_t enroll_count = 0;
+  std::time_t created_at = 0;
+  std::time_t updated_at = 0;
+};
+
+/** One line of enrollment history (issued, refused, pending). */
+struct EnrollmentEvent {
+  std::time_t at = 0;
+  std::string protocol;
+  std::string label;
+  std::string operation;
+  std::string device_id;
+  std::string peer;
+  std::string outcome;  ///< "issued", "pending", or an error code name
+  std::string serial;
+  std::string reason;
+};
+
+/** A request held for manual approval. */
+struct PendingRecord {
+  enum class State { kPending, kApproved, kRejected, kIssued };
+  std::string id;  ///< label + "/" + SHA-256 of the CSR public key
+  std::string label;
+  std::string device_id;
+  std::string transaction_id;
+  pki::Bytes csr_der;
+  State state = State::kPending;
+  std::time_t created_at = 0;
+  std::time_t decided_at = 0;
+  std::string serial;  ///< set once issued
+};
+std::string pendingStateName(PendingRecord::State s);
+PendingRecord::State parsePendingState(const std::string& s);
+
+/** HTTP Basic credentials (EST), stored as a salted PBKDF2 hash. */
+struct BasicCredentialRecord {
+  std::string username;
+  std::string label;      ///< empty: any label
+  std::string device_id;  ///< the identity the credential stands for
+  std::string password_hash;
+  std::time_t created_at = 0;
+};
+
+}  // namespace enroll::store

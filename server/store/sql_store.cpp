@@ -1,0 +1,442 @@
+#include "server/store/sql_store.h"
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Tuple.h>
+
+namespace enroll::store {
+
+using namespace Poco::Data::Keywords;
+using Poco::Int64;
+using pki::ErrorCode;
+using pki::makeError;
+
+const std::vector<std::vector<std::string>>& schemaMigrations() {
+  // Version N is schemaMigrations()[N-1]. Never edit a released migration: add a new one.
+  static const std::vector<std::vector<std::string>> kMigrations = {
+      {
+          "CREATE TABLE devices (id TEXT PRIMARY KEY, model TEXT NOT NULL, batch TEXT NOT NULL,"
+          " product_line TEXT NOT NULL, labels TEXT NOT NULL, bootstrap_fingerprint TEXT NOT NULL,"
+          " ek_hash TEXT NOT NULL, state TEXT NOT NULL, enroll_count {bigint} NOT NULL,"
+          " created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL)",
+          "CREATE TABLE certificates (serial TEXT PRIMARY KEY, issuer TEXT NOT NULL,"
+          " device_id TEXT NOT NULL, label TEXT NOT NULL, profile TEXT NOT NULL,"
+          " protocol TEXT NOT NULL, subject TEXT NOT NULL, not_before {bigint} NOT NULL,"
+          " not_after {bigint} NOT NULL, issued_at {bigint} NOT NULL, status TEXT NOT NULL,"
+          " revoked_at {bigint} NOT NULL, revocation_reason INTEGER NOT NULL,"
+          " public_key_sha256 TEXT NOT NULL, bootstrap_fingerprint TEXT NOT NULL,"
+          " station TEXT NOT NULL, der {blob} NOT NULL)",
+          "CREATE INDEX certificates_device ON certificates(device_id)",
+          "CREATE INDEX certificates_bootstrap ON certificates(bootstrap_fingerprint)",
+          "CREATE TABLE enrollment_events (id {autoinc_pk}, at {bigint} NOT NULL,"
+          " protocol TEXT NOT NULL, label TEXT NOT NULL, operation TEXT NOT NULL,"
+          " device_id TEXT NOT NULL, peer TEXT NOT NULL, outcome TEXT NOT NULL,"
+          " serial TEXT NOT NULL, reason TEXT NOT NULL)",
+          "CREATE INDEX enrollment_events_device ON enrollment_events(device_id)",
+          "CREATE TABLE pending_requests (id TEXT PRIMARY KEY, label TEXT NOT NULL,"
+          " device_id TEXT NOT NULL, transaction_id TEXT NOT NULL, csr {blob} NOT NULL,"
+          " state TEXT NOT NULL, created_at {bigint} NOT NULL, decided_at {bigint} NOT NULL,"
+          " serial TEXT NOT NULL)",
+          "CREATE INDEX pending_requests_tx ON pending_requests(label, transaction_id)",
+          "CREATE TABLE basic_credentials (username TEXT PRIMARY KEY, label TEXT NOT NULL,"
+          " device_id TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {bigint} NOT NULL)",
+      },
+  };
+  return kMigrations;
+}
+
+SqlStore::SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection,
+                   int max_sessions)
+    : dialect_(std::move(dialect)) {
+  dialect_->registerConnector();
+  pool_ = std::make_unique<Poco::Data::SessionPool>(dialect_->connector(), connection, 1,
+                                                    max_sessions, 60);
+}
+
+SqlStore::~SqlStore() = default;
+
+Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<SqlDialect> dialect,
+                                                 const std::string& connection, int max_sessions) {
+  std::unique_ptr<SqlStore> store;
+  try {
+    store.reset(new SqlStore(std::move(dialect), connection, max_sessions));
+    Poco::Data::Session s = store->pool_->get();
+    store->dialect_->prepareDatabase(s);
+  } catch (const Poco::Exception& e) {
+    return makeError(ErrorCode::kUnavailable, "cannot open the database", e.displayText());
+  }
+  ENROLL_CHECK(store->migrate());
+  return store;
+}
+
+Poco::Data::Session SqlStore::session() {
+  Poco::Data::Session s = pool_->get();
+  dialect_->prepareSession(s);
+  return s;
+}
+
+template <typename T, typename Fn>
+Result<T> SqlStore::run(const char* what, Fn&& fn) {
+  try {
+    Poco::Data::Session s = session();
+    return fn(s);
+  } catch (const Poco::Exception& e) {
+    ErrorCode code = dialect_->classify(e);
+    std::string message = code == ErrorCode::kAlreadyExists ? std::string(what) + ": already exists"
+                                                             : "the store is unavailable";
+    return makeError(code, message, std::string(what) + ": " + e.displayText());
+  }
+}
+
+Result<void> SqlStore::migrate() {
+  return run<void>("migrate", [&](Poco::Data::Session& s) -> Result<void> {
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+         " applied_at " + dialect_->translate("{bigint}") + " NOT NULL)", now;
+    int current = 0;
+    s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(current), now;
+    const auto& all = schemaMigrations();
+    if (current > static_cast<int>(all.size())) {
+      return makeError(ErrorCode::kInternal, "the database was written by a newer enrolld",
+                       "schema version " + std::to_string(current));
+    }
+    for (size_t v = static_cast<size_t>(current); v < all.size(); ++v) {
+      s.begin();
+      try {
+        for (const auto& sql : all[v]) s << dialect_->translate(sql), now;
+        int version = static_cast<int>(v + 1);
+        Int64 at = std::time(nullptr);
+        s << "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", bind(version),
+            bind(at), now;
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+    }
+    return pki::ok();
+  });
+}
+
+Result<int> SqlStore::schemaVersion() {
+  return run<int>("schema version", [&](Poco::Data::Session& s) -> Result<int> {
+    int v = 0;
+    s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(v), now;
+    return v;
+  });
+}
+
+// ---- certificates
+
+namespace {
+
+constexpr const char* kCertColumns =
+    "serial, issuer, device_id, label, profile, protocol, subject, not_before, not_after,"
+    " issued_at, status, revoked_at, revocation_reason, public_key_sha256,"
+    " bootstrap_fingerprint, station, der";
+
+using CertRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
+                            std::string, std::string, Int64, Int64, Int64, std::string, Int64, int,
+                            std::string, std::string, std::string, Poco::Data::BLOB>;
+
+CertificateRecord fromRow(const CertRow& r) {
+  CertificateRecord c;
+  c.serial = r.get<0>();
+  c.issuer = r.get<1>();
+  c.device_id = r.get<2>();
+  c.label = r.get<3>();
+  c.profile = r.get<4>();
+  c.protocol = r.get<5>();
+  c.subject = r.get<6>();
+  c.not_before = r.get<7>();
+  c.not_after = r.get<8>();
+  c.issued_at = r.get<9>();
+  c.status = parseCertStatus(r.get<10>());
+  c.revoked_at = r.get<11>();
+  c.revocation_reason = r.get<12>();
+  c.public_key_sha256 = r.get<13>();
+  c.bootstrap_fingerprint = r.get<14>();
+  c.station = r.get<15>();
+  const auto& blob = r.get<16>();
+  c.der.assign(blob.rawContent(), blob.rawContent() + blob.size());
+  return c;
+}
+
+void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
+  Poco::Data::BLOB der(c.der.data(), c.der.size());
+  Int64 nb = c.not_before, na = c.not_after, ia = c.issued_at, ra = c.revoked_at;
+  std::string status = certStatusName(c.status);
+  s << "INSERT INTO certificates (" << kCertColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      bind(c.serial), bind(c.issuer), bind(c.device_id), bind(c.label), bind(c.profile),
+      bind(c.protocol), bind(c.subject), bind(nb), bind(na), bind(ia), bind(status), bind(ra),
+      bind(c.revocation_reason), bind(c.public_key_sha256), bind(c.bootstrap_fingerprint),
+      bind(c.station), bind(der), now;
+}
+
+void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e) {
+  Int64 at = e.at;
+  s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
+       " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id),
+      bind(e.peer), bind(e.outcome), bind(e.serial), bind(e.reason), now;
+}
+
+}  // namespace
+
+Result<CertificateRecord> SqlStore::findCertificate(const std::string& serial) {
+  return run<CertificateRecord>("find certificate", [&](Poco::Data::Session& s) -> Result<CertificateRecord> {
+    std::vector<CertRow> rows;
+    s << "SELECT " << kCertColumns << " FROM certificates WHERE serial = ?", into(rows),
+        bind(serial), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
+    return fromRow(rows.front());
+  });
+}
+
+Result<std::vector<CertificateRecord>> SqlStore::certificatesOfDevice(const std::string& device_id) {
+  using Out = std::vector<CertificateRecord>;
+  return run<Out>("certificates of device", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<CertRow> rows;
+    s << "SELECT " << kCertColumns << " FROM certificates WHERE device_id = ? ORDER BY issued_at",
+        into(rows), bind(device_id), now;
+    Out out;
+    for (const auto& r : rows) out.push_back(fromRow(r));
+    return out;
+  });
+}
+
+Result<int64_t> SqlStore::countByBootstrap(const std::string& bootstrap_fingerprint) {
+  return run<int64_t>("count by bootstrap", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    Int64 n = 0;
+    s << "SELECT COUNT(*) FROM certificates WHERE bootstrap_fingerprint = ?", into(n),
+        bind(bootstrap_fingerprint), now;
+    return static_cast<int64_t>(n);
+  });
+}
+
+Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatus status,
+                                            int reason, std::time_t at) {
+  return run<void>("set certificate status", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = status == CertStatus::kGood ? 0 : at;
+    int why = status == CertStatus::kGood ? 0 : reason;
+    Poco::Data::Statement st(s);
+    st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ? WHERE serial = ?",
+        bind(certStatusName(status)), bind(when), bind(why), bind(serial);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
+    return pki::ok();
+  });
+}
+
+// ---- devices
+
+namespace {
+using DeviceRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
+                              std::string, std::string, std::string, Int64, Int64, Int64>;
+constexpr const char* kDeviceColumns =
+    "id, model, batch, product_line, labels, bootstrap_fingerprint, ek_hash, state,"
+    " enroll_count, created_at, updated_at";
+}  // namespace
+
+Result<DeviceRecord> SqlStore::findDevice(const std::string& id) {
+  return run<DeviceRecord>("find device", [&](Poco::Data::Session& s) -> Result<DeviceRecord> {
+    std::vector<DeviceRow> rows;
+    s << "SELECT " << kDeviceColumns << " FROM devices WHERE id = ?", into(rows), bind(id), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown device " + id);
+    const auto& r = rows.front();
+    DeviceRecord d;
+    d.id = r.get<0>();
+    d.model = r.get<1>();
+    d.batch = r.get<2>();
+    d.product_line = r.get<3>();
+    d.labels = r.get<4>();
+    d.bootstrap_fingerprint = r.get<5>();
+    d.ek_hash = r.get<6>();
+    if (!parseDeviceState(r.get<7>(), &d.state)) {
+      return makeError(ErrorCode::kInternal, "corrupt device state", r.get<7>());
+    }
+    d.enroll_count = r.get<8>();
+    d.created_at = r.get<9>();
+    d.updated_at = r.get<10>();
+    return d;
+  });
+}
+
+Result<void> SqlStore::putDevice(const DeviceRecord& d) {
+  return run<void>("put device", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 created = d.created_at ? d.created_at : std::time(nullptr);
+    Int64 updated = d.updated_at ? d.updated_at : created;
+    Int64 count = d.enroll_count;
+    std::string state = deviceStateName(d.state);
+    s << "INSERT INTO devices (" << kDeviceColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         " ON CONFLICT (id) DO UPDATE SET model = excluded.model, batch = excluded.batch,"
+         " product_line = excluded.product_line, labels = excluded.labels,"
+         " bootstrap_fingerprint = excluded.bootstrap_fingerprint, ek_hash = excluded.ek_hash,"
+         " state = excluded.state, updated_at = excluded.updated_at",
+        bind(d.id), bind(d.model), bind(d.batch), bind(d.product_line), bind(d.labels),
+        bind(d.bootstrap_fingerprint), bind(d.ek_hash), bind(state), bind(count), bind(created),
+        bind(updated), now;
+    return pki::ok();
+  });
+}
+
+// ---- events
+
+Result<void> SqlStore::appendEvent(const EnrollmentEvent& event) {
+  return run<void>("append event", [&](Poco::Data::Session& s) -> Result<void> {
+    insertEvent(s, event);
+    return pki::ok();
+  });
+}
+
+Result<std::vector<EnrollmentEvent>> SqlStore::eventsOfDevice(const std::string& device_id) {
+  using Out = std::vector<EnrollmentEvent>;
+  return run<Out>("events of device", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string,
+                            std::string, std::string, std::string>> rows;
+    s << "SELECT at, protocol, label, operation, device_id, peer, outcome, serial, reason"
+         " FROM enrollment_events WHERE device_id = ? ORDER BY id",
+        into(rows), bind(device_id), now;
+    Out out;
+    for (const auto& r : rows) {
+      out.push_back(EnrollmentEvent{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(),
+                                    r.get<5>(), r.get<6>(), r.get<7>(), r.get<8>()});
+    }
+    return out;
+  });
+}
+
+// ---- pending requests
+
+namespace {
+using PendingRow = Poco::Tuple<std::string, std::string, std::string, std::string,
+                               Poco::Data::BLOB, std::string, Int64, Int64, std::string>;
+constexpr const char* kPendingColumns =
+    "id, label, device_id, transaction_id, csr, state, created_at, decided_at, serial";
+
+PendingRecord fromRow(const PendingRow& r) {
+  PendingRecord p;
+  p.id = r.get<0>();
+  p.label = r.get<1>();
+  p.device_id = r.get<2>();
+  p.transaction_id = r.get<3>();
+  const auto& blob = r.get<4>();
+  p.csr_der.assign(blob.rawContent(), blob.rawContent() + blob.size());
+  p.state = parsePendingState(r.get<5>());
+  p.created_at = r.get<6>();
+  p.decided_at = r.get<7>();
+  p.serial = r.get<8>();
+  return p;
+}
+}  // namespace
+
+Result<PendingRecord> SqlStore::findPending(const std::string& id) {
+  return run<PendingRecord>("find pending", [&](Poco::Data::Session& s) -> Result<PendingRecord> {
+    std::vector<PendingRow> rows;
+    s << "SELECT " << kPendingColumns << " FROM pending_requests WHERE id = ?", into(rows),
+        bind(id), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "no pending request " + id);
+    return fromRow(rows.front());
+  });
+}
+
+Result<PendingRecord> SqlStore::findPendingByTransaction(const std::string& label,
+                                                         const std::string& transaction_id) {
+  return run<PendingRecord>("find pending", [&](Poco::Data::Session& s) -> Result<PendingRecord> {
+    std::vector<PendingRow> rows;
+    s << "SELECT " << kPendingColumns
+      << " FROM pending_requests WHERE label = ? AND transaction_id = ?",
+        into(rows), bind(label), bind(transaction_id), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "no pending request for that transaction");
+    return fromRow(rows.front());
+  });
+}
+
+Result<void> SqlStore::insertPending(const PendingRecord& p) {
+  return run<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
+    Poco::Data::BLOB csr(p.csr_der.data(), p.csr_der.size());
+    Int64 created = p.created_at, decided = p.decided_at;
+    s << "INSERT INTO pending_requests (" << kPendingColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bind(p.id), bind(p.label), bind(p.device_id), bind(p.transaction_id), bind(csr),
+        bind(pendingStateName(p.state)), bind(created), bind(decided), bind(p.serial), now;
+    return pki::ok();
+  });
+}
+
+Result<void> SqlStore::decidePending(const std::string& id, PendingRecord::State state,
+                                     std::time_t at) {
+  return run<void>("decide pending", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = at;
+    Poco::Data::Statement st(s);
+    st << "UPDATE pending_requests SET state = ?, decided_at = ? WHERE id = ?",
+        bind(pendingStateName(state)), bind(when), bind(id);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no pending request " + id);
+    return pki::ok();
+  });
+}
+
+Result<std::vector<PendingRecord>> SqlStore::listPending() {
+  using Out = std::vector<PendingRecord>;
+  return run<Out>("list pending", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<PendingRow> rows;
+    s << "SELECT " << kPendingColumns << " FROM pending_requests ORDER BY created_at", into(rows), now;
+    Out out;
+    for (const auto& r : rows) out.push_back(fromRow(r));
+    return out;
+  });
+}
+
+// ---- credentials
+
+Result<BasicCredentialRecord> SqlStore::findCredential(const std::string& username) {
+  return run<BasicCredentialRecord>("find credential", [&](Poco::Data::Session& s) -> Result<BasicCredentialRecord> {
+    std::vector<Poco::Tuple<std::string, std::string, std::string, std::string, Int64>> rows;
+    s << "SELECT username, label, device_id, password_hash, created_at FROM basic_credentials"
+         " WHERE username = ?",
+        into(rows), bind(username), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown user");
+    const auto& r = rows.front();
+    return BasicCredentialRecord{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
+  });
+}
+
+Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
+  return run<void>("put credential", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 created = c.created_at ? c.created_at : std::time(nullptr);
+    s << "INSERT INTO basic_credentials (username, label, device_id, password_hash, created_at)"
+         " VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET label = excluded.label,"
+         " device_id = excluded.device_id, password_hash = excluded.password_hash",
+        bind(c.username), bind(c.label), bind(c.device_id), bind(c.password_hash), bind(created),
+        now;
+    return pki::ok();
+  });
+}
+
+// ---- issuance
+
+Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
+  return run<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
+    const CertificateRecord& c = issuance.certificate;
+    s.begin();
+    try {
+      insertCertificate(s, c);
+      Int64 at = c.issued_at;
+      std::string enrolled = deviceStateName(DeviceState::kEnrolled);
+      s << "INSERT INTO devices (" << kDeviceColumns << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
+           " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+           " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at",
+          bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at), now;
+      if (!issuance.pending_id.empty()) {
+        s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id = ?",
+            bind(c.serial), bind(at), bind(issuance.pending_id), now;
+      }
+      insertEvent(s, issuance.event);
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return pki::ok();
+  });
+}
+
+}  // namespace enroll::store

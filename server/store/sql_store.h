@@ -1,0 +1,60 @@
+#pragma once
+/** SqlStore: every store interface over POCO Data, for any SqlDialect. */
+#include <Poco/Data/SessionPool.h>
+
+#include <memory>
+#include <string>
+
+#include "server/store/sql_dialect.h"
+#include "server/store/store.h"
+
+namespace enroll::store {
+
+/** The schema as numbered migrations, applied in order at start. Exposed for tests. */
+const std::vector<std::vector<std::string>>& schemaMigrations();
+
+class SqlStore final : public Store {
+ public:
+  /** Opens (creating if needed) and migrates the database. */
+  static Result<std::unique_ptr<SqlStore>> open(std::unique_ptr<SqlDialect> dialect,
+                                                const std::string& connection, int max_sessions = 32);
+  ~SqlStore() override;
+
+  Result<CertificateRecord> findCertificate(const std::string& serial) override;
+  Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) override;
+  Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) override;
+  Result<void> setCertificateStatus(const std::string& serial, CertStatus status, int reason,
+                                    std::time_t at) override;
+
+  Result<DeviceRecord> findDevice(const std::string& id) override;
+  Result<void> putDevice(const DeviceRecord& device) override;
+
+  Result<void> appendEvent(const EnrollmentEvent& event) override;
+  Result<std::vector<EnrollmentEvent>> eventsOfDevice(const std::string& device_id) override;
+
+  Result<PendingRecord> findPending(const std::string& id) override;
+  Result<PendingRecord> findPendingByTransaction(const std::string& label,
+                                                 const std::string& transaction_id) override;
+  Result<void> insertPending(const PendingRecord& record) override;
+  Result<void> decidePending(const std::string& id, PendingRecord::State state, std::time_t at) override;
+  Result<std::vector<PendingRecord>> listPending() override;
+
+  Result<BasicCredentialRecord> findCredential(const std::string& username) override;
+  Result<void> putCredential(const BasicCredentialRecord& record) override;
+
+  Result<void> commitIssuance(const Issuance& issuance) override;
+  Result<int> schemaVersion() override;
+
+ private:
+  SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection, int max_sessions);
+  Poco::Data::Session session();
+  Result<void> migrate();
+  /** Runs fn(session) and turns database exceptions into Errors classified by the dialect. */
+  template <typename T, typename Fn>
+  Result<T> run(const char* what, Fn&& fn);
+
+  std::unique_ptr<SqlDialect> dialect_;
+  std::unique_ptr<Poco::Data::SessionPool> pool_;
+};
+
+}  // namespace enroll::store

@@ -1,0 +1,51 @@
+#include "server/store/sqlite/sqlite_dialect.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/SQLiteException.h>
+
+#include "server/store/sql_store.h"
+
+namespace enroll::store {
+
+using namespace Poco::Data::Keywords;
+
+void SqliteDialect::registerConnector() const { Poco::Data::SQLite::Connector::registerConnector(); }
+
+static void replaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+}
+
+std::string SqliteDialect::translate(const std::string& sql) const {
+  std::string out = sql;
+  replaceAll(out, "{blob}", "BLOB");
+  replaceAll(out, "{bigint}", "INTEGER");
+  replaceAll(out, "{autoinc_pk}", "INTEGER PRIMARY KEY AUTOINCREMENT");
+  return out;
+}
+
+void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
+  // Writers queue on SQLite's lock for up to 10 s instead of failing at once.
+  session << "PRAGMA busy_timeout = 10000", now;
+}
+
+void SqliteDialect::prepareDatabase(Poco::Data::Session& session) const {
+  std::string mode;
+  session << "PRAGMA journal_mode = WAL", into(mode), now;
+  session << "PRAGMA synchronous = NORMAL", now;
+}
+
+pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
+  if (dynamic_cast<const Poco::Data::SQLite::ConstraintViolationException*>(&e)) {
+    return pki::ErrorCode::kAlreadyExists;
+  }
+  return pki::ErrorCode::kUnavailable;
+}
+
+pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path) {
+  ENROLL_TRY(auto store, SqlStore::open(std::make_unique<SqliteDialect>(), path));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace enroll::store

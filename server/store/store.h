@@ -1,0 +1,94 @@
+#pragma once
+/**
+ * Store interfaces, one per aggregate, and the Store that bundles them. The SQL implementation
+ * (sql_store.h) serves SQLite now and PostgreSQL later behind the same interfaces; nothing
+ * dialect-specific leaks past them. NotFound is an error code, not an empty optional.
+ */
+#include <string>
+#include <vector>
+
+#include "pki/result.h"
+#include "server/store/records.h"
+
+namespace enroll::store {
+
+template <typename T>
+using Result = pki::Result<T>;
+
+/** Issued certificates. */
+class CertificateStore {
+ public:
+  virtual ~CertificateStore() = default;
+  virtual Result<CertificateRecord> findCertificate(const std::string& serial) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) = 0;
+  /** How many certificates were issued on the strength of one bootstrap certificate. */
+  virtual Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) = 0;
+  /** Marks a certificate revoked (or on hold); NotFound for an unknown serial. */
+  virtual Result<void> setCertificateStatus(const std::string& serial, CertStatus status,
+                                            int reason, std::time_t at) = 0;
+};
+
+/** The device registry. */
+class DeviceStore {
+ public:
+  virtual ~DeviceStore() = default;
+  virtual Result<DeviceRecord> findDevice(const std::string& id) = 0;
+  /** Inserts or replaces the registry fields of a device (keeps its enroll count and state unless given). */
+  virtual Result<void> putDevice(const DeviceRecord& device) = 0;
+};
+
+/** Enrollment history. */
+class EnrollmentLog {
+ public:
+  virtual ~EnrollmentLog() = default;
+  virtual Result<void> appendEvent(const EnrollmentEvent& event) = 0;
+  virtual Result<std::vector<EnrollmentEvent>> eventsOfDevice(const std::string& device_id) = 0;
+};
+
+/** Requests held for manual approval. */
+class PendingStore {
+ public:
+  virtual ~PendingStore() = default;
+  virtual Result<PendingRecord> findPending(const std::string& id) = 0;
+  virtual Result<PendingRecord> findPendingByTransaction(const std::string& label,
+                                                         const std::string& transaction_id) = 0;
+  /** Inserts a new pending request; AlreadyExists if one with the same id exists. */
+  virtual Result<void> insertPending(const PendingRecord& record) = 0;
+  virtual Result<void> decidePending(const std::string& id, PendingRecord::State state,
+                                     std::time_t at) = 0;
+  virtual Result<std::vector<PendingRecord>> listPending() = 0;
+};
+
+/** HTTP Basic credentials. */
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+  virtual Result<BasicCredentialRecord> findCredential(const std::string& username) = 0;
+  virtual Result<void> putCredential(const BasicCredentialRecord& record) = 0;
+};
+
+/** What one issuance commits, atomically. */
+struct Issuance {
+  CertificateRecord certificate;
+  EnrollmentEvent event;
+  /** Set when the issuance answers a pending request, which becomes kIssued. */
+  std::string pending_id;
+};
+
+/** All of the above over one database. */
+class Store : public CertificateStore,
+              public DeviceStore,
+              public EnrollmentLog,
+              public PendingStore,
+              public CredentialStore {
+ public:
+  /**
+   * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count
+   * incremented) and the event in one transaction. AlreadyExists on a duplicate serial.
+   */
+  virtual Result<void> commitIssuance(const Issuance& issuance) = 0;
+  /** The schema version now in the database. */
+  virtual Result<int> schemaVersion() = 0;
+};
+
+}  // namespace enroll::store
