@@ -1,5 +1,7 @@
 #include "server/app/config.h"
 
+#include "server/store/sqlite/sqlite_dialect.h"
+
 #include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 
@@ -24,8 +26,9 @@ std::string readFile(const std::string& path) {
 class Reader {
  public:
   Reader(Poco::JSON::Object::Ptr obj, std::string path) : obj_(std::move(obj)), path_(std::move(path)) {}
-  ~Reader() noexcept(false) {
-    if (std::uncaught_exceptions() > 0) return;
+
+  /** Call after the last read: refuses any key that was not read. */
+  void done() const {
     for (const auto& key : obj_->getNames()) {
       if (!seen_.count(key)) throw ConfigError(where(key) + ": unknown key");
     }
@@ -117,6 +120,7 @@ ca::Profile readProfile(Poco::JSON::Object::Ptr obj, const std::string& path, co
   r.string("crl_url", p.crl_url);
   r.string("ocsp_url", p.ocsp_url);
   r.string("ca_issuers_url", p.ca_issuers_url);
+  r.done();
   // Templates may only name known variables.
   std::vector<std::string> templates = p.subject_alt_names;
   templates.push_back(p.subject);
@@ -149,6 +153,7 @@ LabelConfig readLabel(Poco::JSON::Object::Ptr obj, const std::string& path) {
   r.boolean("server_keygen", l.server_keygen);
   r.string("server_keygen_key", l.server_keygen_key);
   r.string("scep_challenge_file", l.scep_challenge_file);
+  r.done();
   return l;
 }
 
@@ -188,6 +193,7 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       }
       c.listen[name] = addr;
     }
+    lr.done();
   }
   if (auto tls = r.object("tls")) {
     Reader tr(tls, "tls");
@@ -197,6 +203,7 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     if (c.tls_min_version != "1.2" && c.tls_min_version != "1.3") {
       throw ConfigError("tls.min_version: must be \"1.2\" or \"1.3\"");
     }
+    tr.done();
   }
   if (auto http = r.object("http")) {
     Reader hr(http, "http");
@@ -207,12 +214,15 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     int body = static_cast<int>(c.max_body_bytes);
     hr.integer("max_body_bytes", body, 1024, 16 * 1024 * 1024);
     c.max_body_bytes = static_cast<size_t>(body);
+    hr.done();
   }
   if (auto db = r.object("database")) {
     Reader dr(db, "database");
     dr.string("driver", c.database_driver);
     dr.string("path", c.database_path);
+    dr.integer("busy_timeout_ms", c.database_busy_timeout_ms, 0, 600000);
     if (c.database_driver != "sqlite") throw ConfigError("database.driver: only \"sqlite\" is available");
+    dr.done();
   }
   if (auto cas = r.object("cas")) {
     Reader cr(cas, "cas");
@@ -224,11 +234,13 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       one.string("key", ca.key);
       one.string("key_passphrase_file", ca.key_passphrase_file);
       one.string("key_passphrase_env", ca.key_passphrase_env);
+      one.done();
       if (ca.certificate.empty() || ca.key.empty()) {
         throw ConfigError("cas." + name + ": certificate and key are required");
       }
       c.cas[name] = ca;
     }
+    cr.done();
   }
   if (auto anchors = r.object("trust_anchors")) {
     Reader ar(anchors, "trust_anchors");
@@ -237,18 +249,23 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       Reader one(ar.object(name), "trust_anchors." + name);
       one.strings("certificates", t.certificates);
       one.strings("intermediates", t.intermediates);
+      one.done();
       if (t.certificates.empty()) throw ConfigError("trust_anchors." + name + ".certificates: at least one file");
       c.trust_anchors[name] = t;
     }
+    ar.done();
   }
   if (auto profiles = r.object("profiles")) {
     Reader pr(profiles, "profiles");
     for (const auto& name : pr.keys()) c.profiles[name] = readProfile(pr.object(name), "profiles." + name, name);
+    pr.done();
   }
   if (auto labels = r.object("labels")) {
     Reader lr(labels, "labels");
     for (const auto& name : lr.keys()) c.labels[name] = readLabel(lr.object(name), "labels." + name);
+    lr.done();
   }
+  r.done();
   // Cross references.
   for (const auto& [name, l] : c.labels) {
     if (name.find('/') != std::string::npos || name.empty()) throw ConfigError("labels." + name + ": bad label name");
@@ -264,6 +281,10 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
   }
   if (!c.labels.count("default")) throw ConfigError("labels: a label named \"default\" is required");
   return c;
+}
+
+pki::Result<std::unique_ptr<store::Store>> openStore(const Config& config) {
+  return store::openSqliteStore(config.path(config.database_path), config.database_busy_timeout_ms);
 }
 
 Config loadConfig(const std::string& dir) {

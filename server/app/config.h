@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/ca/enrollment_service.h"
+#include "server/store/store.h"
 #include "server/transport/http_listener.h"
 
 namespace enroll::app {
@@ -62,6 +63,7 @@ struct Config {
   size_t max_body_bytes = 64 * 1024;
   std::string database_driver = "sqlite";
   std::string database_path = "enrolld.db";
+  int database_busy_timeout_ms = 10000;
   std::map<std::string, CaConfig> cas;
   std::map<std::string, TrustAnchorConfig> trust_anchors;
   std::map<std::string, ca::Profile> profiles;
@@ -75,6 +77,9 @@ struct Config {
 Config loadConfig(const std::string& dir);
 /** Parses configuration text (tests). */
 Config parseConfig(const std::string& json_text, const std::string& dir);
+
+/** Opens the configured store. */
+pki::Result<std::unique_ptr<store::Store>> openStore(const Config& config);
 
 /** Loads the CAs, trust anchors, profiles and labels the configuration names; throws ConfigError. */
 struct Loaded {

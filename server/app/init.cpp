@@ -275,7 +275,7 @@ int runInit(const InitOptions& o) {
     // Validate what we wrote the way serve will, then create the database.
     Config config = loadConfig(dir);
     loadPki(config);
-    auto store = store::openSqliteStore(config.path(config.database_path));
+    auto store = openStore(config);
     if (!store) throw InitError("database: " + store.error().toString());
 
     std::cout << "enrolld: created a CA in " << dir << "\n"

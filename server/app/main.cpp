@@ -36,6 +36,9 @@ Usage:
                                  $ENROLLD_PASSWORD or the first line of standard input
   enrolld pending DIR [list | approve ID | reject ID]
                                  list or decide enrollments held for manual approval
+  enrolld revoke DIR SERIAL [--reason N | --hold | --release]
+                                 revoke one certificate (RFC 5280 reason code, default 0), put
+                                 it on hold, or release it from hold
   enrolld --help | --version
 
 Signals: SIGTERM/SIGINT drain requests in flight and exit; SIGHUP reloads trust anchors,
@@ -65,7 +68,7 @@ int runPasswd(const std::vector<std::string>& args) {
   }
   try {
     auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::store::openSqliteStore(config.path(config.database_path));
+    auto store = enroll::app::openStore(config);
     if (!store) throw std::runtime_error(store.error().toString());
     auto hash = enroll::provisioning::hashPassword(enroll::pki::SecretString(password));
     if (!hash) throw std::runtime_error(hash.error().toString());
@@ -84,7 +87,7 @@ int runPending(const std::vector<std::string>& args) {
   if (args.empty()) return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
   try {
     auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::store::openSqliteStore(config.path(config.database_path));
+    auto store = enroll::app::openStore(config);
     if (!store) throw std::runtime_error(store.error().toString());
     std::string verb = args.size() > 1 ? args[1] : "list";
     if (verb == "list") {
@@ -106,6 +109,40 @@ int runPending(const std::vector<std::string>& args) {
     return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
   } catch (const std::exception& e) {
     std::cerr << "enrolld pending: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runRevoke(const std::vector<std::string>& args) {
+  if (args.size() < 2) return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
+  auto status = enroll::store::CertStatus::kRevoked;
+  int reason = 0;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--reason" && i + 1 < args.size()) {
+      reason = std::atoi(args[++i].c_str());
+      if (reason < 0 || reason > 10 || reason == 7) return usageError("--reason must be an RFC 5280 CRLReason (0-10, not 7)");
+    } else if (args[i] == "--hold") {
+      status = enroll::store::CertStatus::kHold;
+      reason = 6;
+    } else if (args[i] == "--release") {
+      status = enroll::store::CertStatus::kGood;
+    } else {
+      return usageError("unknown option " + args[i]);
+    }
+  }
+  try {
+    auto config = enroll::app::loadConfig(args[0]);
+    auto store = enroll::app::openStore(config);
+    if (!store) throw std::runtime_error(store.error().toString());
+    std::string serial = args[1];
+    for (auto& ch : serial) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));
+    auto done = (*store)->setCertificateStatus(serial, status, reason, std::time(nullptr));
+    if (!done) throw std::runtime_error(done.error().message);
+    std::cout << "enrolld: certificate " << serial << " is now " << enroll::store::certStatusName(status) << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld revoke: " << e.what() << "\n";
     return 1;
   }
 }
@@ -167,6 +204,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "passwd") return runPasswd(rest);
     if (cmd == "pending") return runPending(rest);
+    if (cmd == "revoke") return runRevoke(rest);
   } catch (const std::invalid_argument& e) {
     return usageError(e.what());
   }

@@ -57,7 +57,7 @@ int runServe(const ServeOptions& options) {
     std::cerr << "enrolld serve: " << e.what() << "\n";
     return 1;
   }
-  auto store = store::openSqliteStore(config.path(config.database_path));
+  auto store = openStore(config);
   if (!store) {
     std::cerr << "enrolld serve: " << store.error().toString() << "\n";
     return 1;

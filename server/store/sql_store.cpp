@@ -5,6 +5,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Tuple.h>
 
+#include <optional>
+
 namespace enroll::store {
 
 using namespace Poco::Data::Keywords;
@@ -50,8 +52,14 @@ SqlStore::SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& conne
                    int max_sessions)
     : dialect_(std::move(dialect)) {
   dialect_->registerConnector();
-  pool_ = std::make_unique<Poco::Data::SessionPool>(dialect_->connector(), connection, 1,
-                                                    max_sessions, 60);
+  const SqlDialect* d = dialect_.get();
+  pool_ = std::make_unique<SessionPool>(
+      [d, connection] {
+        Poco::Data::Session s(d->connector(), connection, 5);  // login timeout, seconds
+        d->prepareSession(s);
+        return s;
+      },
+      static_cast<size_t>(max_sessions));
 }
 
 SqlStore::~SqlStore() = default;
@@ -61,8 +69,8 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<SqlDialect> dia
   std::unique_ptr<SqlStore> store;
   try {
     store.reset(new SqlStore(std::move(dialect), connection, max_sessions));
-    Poco::Data::Session s = store->pool_->get();
-    store->dialect_->prepareDatabase(s);
+    auto lease = store->pool_->get();
+    store->dialect_->prepareDatabase(*lease);
   } catch (const Poco::Exception& e) {
     return makeError(ErrorCode::kUnavailable, "cannot open the database", e.displayText());
   }
@@ -70,18 +78,14 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<SqlDialect> dia
   return store;
 }
 
-Poco::Data::Session SqlStore::session() {
-  Poco::Data::Session s = pool_->get();
-  dialect_->prepareSession(s);
-  return s;
-}
-
 template <typename T, typename Fn>
 Result<T> SqlStore::run(const char* what, Fn&& fn) {
+  std::optional<SessionPool::Lease> lease;
   try {
-    Poco::Data::Session s = session();
-    return fn(s);
+    lease.emplace(pool_->get());
+    return fn(**lease);
   } catch (const Poco::Exception& e) {
+    if (lease) lease->discard();
     ErrorCode code = dialect_->classify(e);
     std::string message = code == ErrorCode::kAlreadyExists ? std::string(what) + ": already exists"
                                                              : "the store is unavailable";

@@ -1,10 +1,10 @@
 #pragma once
 /** SqlStore: every store interface over POCO Data, for any SqlDialect. */
-#include <Poco/Data/SessionPool.h>
 
 #include <memory>
 #include <string>
 
+#include "server/store/session_pool.h"
 #include "server/store/sql_dialect.h"
 #include "server/store/store.h"
 
@@ -47,14 +47,13 @@ class SqlStore final : public Store {
 
  private:
   SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection, int max_sessions);
-  Poco::Data::Session session();
   Result<void> migrate();
   /** Runs fn(session) and turns database exceptions into Errors classified by the dialect. */
   template <typename T, typename Fn>
   Result<T> run(const char* what, Fn&& fn);
 
   std::unique_ptr<SqlDialect> dialect_;
-  std::unique_ptr<Poco::Data::SessionPool> pool_;
+  std::unique_ptr<SessionPool> pool_;
 };
 
 }  // namespace enroll::store

@@ -2,6 +2,8 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/File.h>
+#include <Poco/Path.h>
 
 #include "server/store/sql_store.h"
 
@@ -26,8 +28,8 @@ std::string SqliteDialect::translate(const std::string& sql) const {
 }
 
 void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
-  // Writers queue on SQLite's lock for up to 10 s instead of failing at once.
-  session << "PRAGMA busy_timeout = 10000", now;
+  // Writers queue on SQLite's lock for a while instead of failing at once.
+  session << "PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_), now;
 }
 
 void SqliteDialect::prepareDatabase(Poco::Data::Session& session) const {
@@ -43,8 +45,13 @@ pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
   return pki::ErrorCode::kUnavailable;
 }
 
-pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path) {
-  ENROLL_TRY(auto store, SqlStore::open(std::make_unique<SqliteDialect>(), path));
+pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms) {
+  Poco::Path folder = Poco::Path(path).parent();
+  if (!Poco::File(folder).exists()) {
+    return pki::makeError(pki::ErrorCode::kUnavailable, "cannot open the database",
+                          "folder " + folder.toString() + " does not exist");
+  }
+  ENROLL_TRY(auto store, SqlStore::open(std::make_unique<SqliteDialect>(busy_timeout_ms), path));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -10,15 +10,20 @@ namespace enroll::store {
 
 class SqliteDialect final : public SqlDialect {
  public:
+  /** busy_timeout_ms: how long a writer waits for SQLite's lock before the store is Unavailable. */
+  explicit SqliteDialect(int busy_timeout_ms = 10000) : busy_timeout_ms_(busy_timeout_ms) {}
   std::string connector() const override { return "SQLite"; }
   void registerConnector() const override;
   std::string translate(const std::string& sql) const override;
   void prepareSession(Poco::Data::Session& session) const override;
   void prepareDatabase(Poco::Data::Session& session) const override;
   pki::ErrorCode classify(const Poco::Exception& e) const override;
+
+ private:
+  int busy_timeout_ms_;
 };
 
 /** Opens (creating and migrating) the SQLite database at path. */
-pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path);
+pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms = 10000);
 
 }  // namespace enroll::store

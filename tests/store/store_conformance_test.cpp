@@ -1,0 +1,172 @@
+// One conformance suite for every store backend (STYLE.md, Store). SQLite now; PostgreSQL joins
+// by adding a backend type to StoreBackends.
+#include <gtest/gtest.h>
+
+#include "server/store/sql_store.h"
+#include "server/store/sqlite/sqlite_dialect.h"
+#include "tests/support/enrolld_process.h"
+
+namespace enroll::store {
+namespace {
+
+struct SqliteBackend {
+  static constexpr const char* kName = "sqlite";
+  explicit SqliteBackend(const std::string& dir) : path(dir + "/store.db") {}
+  Result<std::unique_ptr<Store>> open() { return openSqliteStore(path); }
+  std::string path;
+};
+
+template <typename Backend>
+class StoreConformance : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_ = std::make_unique<Backend>(dir_.path());
+    auto s = backend_->open();
+    ASSERT_TRUE(s) << s.error().toString();
+    store_ = std::move(s).value();
+  }
+  static CertificateRecord cert(const std::string& serial, const std::string& device) {
+    CertificateRecord c;
+    c.serial = serial;
+    c.issuer = "issuing";
+    c.device_id = device;
+    c.subject = "CN=" + device;
+    c.not_before = 100;
+    c.not_after = 200;
+    c.issued_at = 150;
+    c.bootstrap_fingerprint = "fp-" + device;
+    c.der = {0x30, 0x03, 0x02, 0x01, static_cast<uint8_t>(serial.size())};
+    return c;
+  }
+  static Issuance issuance(const std::string& serial, const std::string& device) {
+    Issuance i;
+    i.certificate = cert(serial, device);
+    i.event = EnrollmentEvent{150, "est", "", "enroll", device, "127.0.0.1:1", "issued", serial, "test"};
+    return i;
+  }
+
+  enroll::testing::TempDir dir_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Store> store_;
+};
+
+using StoreBackends = ::testing::Types<SqliteBackend>;
+TYPED_TEST_SUITE(StoreConformance, StoreBackends);
+
+TYPED_TEST(StoreConformance, MigratesAnEmptyDatabaseToTheLatestSchema) {
+  EXPECT_EQ(static_cast<int>(schemaMigrations().size()), this->store_->schemaVersion().value());
+}
+
+TYPED_TEST(StoreConformance, ReopensAnExistingDatabaseAndKeepsItsData) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  this->store_.reset();
+  auto again = this->backend_->open();
+  ASSERT_TRUE(again) << again.error().toString();
+  EXPECT_EQ(static_cast<int>(schemaMigrations().size()), (*again)->schemaVersion().value());
+  EXPECT_TRUE((*again)->findCertificate("aa01"));
+}
+
+TYPED_TEST(StoreConformance, CommitsAnIssuanceAsOneUnit) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  auto c = this->store_->findCertificate("aa01");
+  ASSERT_TRUE(c);
+  EXPECT_EQ("D1", c->device_id);
+  EXPECT_EQ(this->cert("aa01", "D1").der, c->der);
+  EXPECT_EQ(CertStatus::kGood, c->status);
+  auto d = this->store_->findDevice("D1");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(DeviceState::kEnrolled, d->state);
+  EXPECT_EQ(1, d->enroll_count);
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa02", "D1")));
+  EXPECT_EQ(2, this->store_->findDevice("D1")->enroll_count);
+  EXPECT_EQ(2u, this->store_->eventsOfDevice("D1")->size());
+  EXPECT_EQ(2u, this->store_->certificatesOfDevice("D1")->size());
+  EXPECT_EQ(2, this->store_->countByBootstrap("fp-D1").value());
+}
+
+TYPED_TEST(StoreConformance, RefusesADuplicateSerialAndWritesNothingOfIt) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  auto dup = this->store_->commitIssuance(this->issuance("aa01", "D2"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(pki::ErrorCode::kAlreadyExists, dup.error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findDevice("D2").error().code);
+  EXPECT_TRUE(this->store_->eventsOfDevice("D2")->empty());
+}
+
+TYPED_TEST(StoreConformance, UnknownThingsAreNotFound) {
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCertificate("ff").error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findDevice("nobody").error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findPending("x").error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCredential("x").error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound,
+            this->store_->setCertificateStatus("ff", CertStatus::kRevoked, 1, 5).error().code);
+}
+
+TYPED_TEST(StoreConformance, RevokesHoldsAndReleases) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  ASSERT_TRUE(this->store_->setCertificateStatus("aa01", CertStatus::kRevoked, 1, 500));
+  auto c = this->store_->findCertificate("aa01");
+  EXPECT_EQ(CertStatus::kRevoked, c->status);
+  EXPECT_EQ(500, c->revoked_at);
+  EXPECT_EQ(1, c->revocation_reason);
+  ASSERT_TRUE(this->store_->setCertificateStatus("aa01", CertStatus::kHold, 6, 600));
+  ASSERT_TRUE(this->store_->setCertificateStatus("aa01", CertStatus::kGood, 0, 700));
+  c = this->store_->findCertificate("aa01");
+  EXPECT_EQ(CertStatus::kGood, c->status);
+  EXPECT_EQ(0, c->revoked_at);
+}
+
+TYPED_TEST(StoreConformance, KeepsRegistryFieldsOnPutAndEnrollment) {
+  DeviceRecord d;
+  d.id = "D9";
+  d.model = "M1";
+  d.batch = "B2";
+  d.product_line = "PL";
+  d.labels = "{\"site\":\"x\"}";
+  ASSERT_TRUE(this->store_->putDevice(d));
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("bb01", "D9")));
+  auto got = this->store_->findDevice("D9");
+  ASSERT_TRUE(got);
+  EXPECT_EQ("M1", got->model);
+  EXPECT_EQ("B2", got->batch);
+  EXPECT_EQ("{\"site\":\"x\"}", got->labels);
+  EXPECT_EQ(DeviceState::kEnrolled, got->state);
+}
+
+TYPED_TEST(StoreConformance, TracksPendingRequestsThroughTheirStates) {
+  PendingRecord p;
+  p.id = "default/abc";
+  p.label = "";
+  p.device_id = "D1";
+  p.transaction_id = "abc";
+  p.csr_der = {1, 2, 3};
+  p.created_at = 10;
+  ASSERT_TRUE(this->store_->insertPending(p));
+  EXPECT_EQ(pki::ErrorCode::kAlreadyExists, this->store_->insertPending(p).error().code);
+  EXPECT_EQ("D1", this->store_->findPendingByTransaction("", "abc")->device_id);
+  ASSERT_TRUE(this->store_->decidePending("default/abc", PendingRecord::State::kApproved, 20));
+  auto i = this->issuance("cc01", "D1");
+  i.pending_id = "default/abc";
+  ASSERT_TRUE(this->store_->commitIssuance(i));
+  auto after = this->store_->findPending("default/abc");
+  EXPECT_EQ(PendingRecord::State::kIssued, after->state);
+  EXPECT_EQ("cc01", after->serial);
+  EXPECT_EQ((pki::Bytes{1, 2, 3}), after->csr_der);
+}
+
+TYPED_TEST(StoreConformance, StoresCredentials) {
+  BasicCredentialRecord c{"u1", "lab", "D1", "hash1", 5};
+  ASSERT_TRUE(this->store_->putCredential(c));
+  c.password_hash = "hash2";
+  ASSERT_TRUE(this->store_->putCredential(c));
+  EXPECT_EQ("hash2", this->store_->findCredential("u1")->password_hash);
+}
+
+TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {
+  auto s = openSqliteStore("/nonexistent-folder/x/y.db");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(pki::ErrorCode::kUnavailable, s.error().code);
+}
+
+}  // namespace
+}  // namespace enroll::store

@@ -1,0 +1,233 @@
+#include "server/ca/enrollment_service.h"
+
+#include <gtest/gtest.h>
+
+#include "provisioning/password_hash.h"
+#include "tests/support/core_fixture.h"
+
+namespace enroll::testing {
+namespace {
+
+using enrollment::EnrollmentResult;
+using enrollment::Operation;
+using pki::ErrorCode;
+
+class EnrollmentService : public CoreFixture {};
+
+TEST_F(EnrollmentService, IssuesToABootstrapCertificateAndCommitsBeforeReturning) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto r = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_TRUE(r) << r.error().toString();
+  ASSERT_EQ(EnrollmentResult::Status::kIssued, r->status);
+  const auto& cert = *r->certificate;
+  EXPECT_EQ("CN=DEV-1", cert.subject());
+  EXPECT_EQ(key.publicKeyDer(), cert.publicKeyDer());
+  EXPECT_TRUE(cert.isSignedBy(issuing_->cert));
+  EXPECT_EQ(kNow - 300, cert.notBefore());
+  EXPECT_EQ(kNow + 365 * 86400L, cert.notAfter());
+
+  auto rec = store_->findCertificate(cert.serialHex());
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(cert.toDer(), rec->der);
+  EXPECT_EQ("DEV-1", rec->device_id);
+  EXPECT_EQ(boot_->cert.fingerprintSha256(), rec->bootstrap_fingerprint);
+  auto dev = store_->findDevice("DEV-1");
+  ASSERT_TRUE(dev);
+  EXPECT_EQ(store::DeviceState::kEnrolled, dev->state);
+  EXPECT_EQ(1, dev->enroll_count);
+  auto events = store_->eventsOfDevice("DEV-1");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(1u, events->size());
+  EXPECT_EQ("issued", (*events)[0].outcome);
+  EXPECT_EQ("bootstrap-certificate", (*events)[0].reason);
+}
+
+TEST_F(EnrollmentService, NeverIssuesPastTheIssuingCa) {
+  editDefault([](ca::Label& l) { l.profile.lifetime_days = 36500; });
+  auto cert = enrollOnce(*pki::PrivateKey::generate(pki::KeyType::kEcP256));
+  EXPECT_EQ(issuing_->cert.notAfter(), cert.notAfter());
+}
+
+TEST_F(EnrollmentService, RefusesAnExpiredBootstrapCertificate) {
+  clock_.advance(2 * 365 * 86400L);
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto r = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kUnauthenticated, r.error().code);
+  EXPECT_NE(std::string::npos, r.error().message.find("expired"));
+}
+
+TEST_F(EnrollmentService, RefusesABootstrapCertificateFromAnUntrustedMaker) {
+  KeyedCert other_maker = makeTestCa("Other Maker");
+  KeyedCert rogue = makeTestLeaf("serialNumber=DEV-1,CN=DEV-1", other_maker);
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto r = service_->enroll(bootstrapRequest(rogue, key));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kUnauthenticated, r.error().code);
+}
+
+TEST_F(EnrollmentService, KnownDevicesOnlyRefusesAnUnknownSerialThenAcceptsItOnceRegistered) {
+  editDefault([](ca::Label& l) { l.policy.known_devices_only = true; });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto r = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, r.error().code);
+  store::DeviceRecord d;
+  d.id = "DEV-1";
+  d.model = "M7";
+  ASSERT_TRUE(store_->putDevice(d));
+  EXPECT_TRUE(service_->enroll(bootstrapRequest(*boot_, key)));
+}
+
+TEST_F(EnrollmentService, RefusesABlockedDevice) {
+  store::DeviceRecord d;
+  d.id = "DEV-1";
+  d.state = store::DeviceState::kBlocked;
+  ASSERT_TRUE(store_->putDevice(d));
+  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(std::string::npos, r.error().message.find("blocked"));
+}
+
+TEST_F(EnrollmentService, RefusesABootstrapCertificateTheRegistryDoesNotExpect) {
+  store::DeviceRecord d;
+  d.id = "DEV-1";
+  d.bootstrap_fingerprint = std::string(64, 'a');
+  ASSERT_TRUE(store_->putDevice(d));
+  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, r.error().code);
+}
+
+TEST_F(EnrollmentService, LimitsEnrollmentsPerBootstrapCertificate) {
+  editDefault([](ca::Label& l) { l.policy.max_enrollments_per_bootstrap = 1; });
+  enrollOnce(*pki::PrivateKey::generate(pki::KeyType::kEcP256));
+  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(std::string::npos, r.error().message.find("max_enrollments_per_bootstrap"));
+}
+
+TEST_F(EnrollmentService, RenewsWithTheCurrentCertificateAndRefusesARevokedOne) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto cert = enrollOnce(key);
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+                                      makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
+  renew.credentials.tls_chain = {cert};
+  auto r = service_->enroll(renew);
+  ASSERT_TRUE(r) << r.error().toString();
+  EXPECT_EQ("DEV-1", r->device_id);
+  ASSERT_TRUE(store_->setCertificateStatus(cert.serialHex(), store::CertStatus::kRevoked, 1, kNow));
+  auto refused = service_->enroll(renew);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, refused.error().code);
+}
+
+TEST_F(EnrollmentService, RenewalHonoursTheGracePeriodAfterExpiry) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto cert = enrollOnce(key);
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+                                      makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
+  renew.credentials.tls_chain = {cert};
+  clock_.set(cert.notAfter() + 3 * 86400L);
+  EXPECT_FALSE(service_->enroll(renew));
+  editDefault([](ca::Label& l) { l.policy.renewal_grace_days = 7; });
+  EXPECT_TRUE(service_->enroll(renew));
+}
+
+TEST_F(EnrollmentService, ReEnrollmentMustKeepTheSubject) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto cert = enrollOnce(key);
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+                                      makeTestCsr("CN=OTHER", key), {}, std::nullopt};
+  renew.credentials.tls_chain = {cert};
+  auto r = service_->enroll(renew);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, r.error().code);
+}
+
+TEST_F(EnrollmentService, HoldsForApprovalAndIssuesOnceApproved) {
+  editDefault([](ca::Label& l) { l.manual_approval = true; l.retry_after_seconds = 42; });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto first = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(EnrollmentResult::Status::kPending, first->status);
+  EXPECT_EQ(42, first->retry_after_seconds);
+  auto pending = store_->listPending();
+  ASSERT_EQ(1u, pending->size());
+  ASSERT_TRUE(store_->decidePending((*pending)[0].id, store::PendingRecord::State::kApproved, kNow));
+  auto issued = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(EnrollmentResult::Status::kIssued, issued->status);
+  auto again = service_->enroll(bootstrapRequest(*boot_, key));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(issued->certificate->serialHex(), again->certificate->serialHex());
+  EXPECT_EQ(1, store_->findDevice("DEV-1")->enroll_count);
+}
+
+TEST_F(EnrollmentService, ServerKeyGenReturnsAKeyThatMatchesTheCertificate) {
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto req = bootstrapRequest(*boot_, throwaway);
+  req.operation = Operation::kServerKeyGen;
+  auto r = service_->enroll(req);
+  ASSERT_TRUE(r) << r.error().toString();
+  ASSERT_TRUE(r->server_key);
+  EXPECT_EQ(r->server_key->publicKeyDer(), r->certificate->publicKeyDer());
+  EXPECT_NE(throwaway.publicKeyDer(), r->certificate->publicKeyDer());
+}
+
+TEST_F(EnrollmentService, BasicCredentialsStandForTheirDevice) {
+  store::BasicCredentialRecord c;
+  c.username = "station-1";
+  c.device_id = "UNIT-5";
+  c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
+  ASSERT_TRUE(store_->putCredential(c));
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll, makeTestCsr("CN=x", key), {}, std::nullopt};
+  r.credentials.basic_user = "station-1";
+  r.credentials.basic_password = pki::SecretString("pass-word-1");
+  auto ok = service_->enroll(r);
+  ASSERT_TRUE(ok) << ok.error().toString();
+  EXPECT_EQ("CN=UNIT-5", ok->certificate->subject());
+  r.credentials.basic_password = pki::SecretString("wrong");
+  auto bad = service_->enroll(r);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(ErrorCode::kUnauthenticated, bad.error().code);
+}
+
+TEST_F(EnrollmentService, ChannelBindingMustMatchTheConnection) {
+  editDefault([](ca::Label& l) { l.policy.require_channel_binding = true; });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  pki::Bytes binding = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto req = bootstrapRequest(*boot_, key);
+  req.credentials.channel_binding = binding;
+  req.credentials.channel_binding_type = "tls-unique";
+  EXPECT_FALSE(service_->enroll(req));  // no challengePassword
+  req.csr = makeTestCsr("CN=DEV-1", key, pki::base64Encode(binding));
+  EXPECT_TRUE(service_->enroll(req));
+  req.csr = makeTestCsr("CN=DEV-1", key, pki::base64Encode(pki::Bytes{9, 9, 9}));
+  EXPECT_FALSE(service_->enroll(req));
+}
+
+TEST_F(EnrollmentService, UnknownLabelIsNotFound) {
+  auto req = bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256));
+  req.label = "nope";
+  auto r = service_->enroll(req);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kNotFound, r.error().code);
+  EXPECT_FALSE(service_->label("nope"));
+}
+
+TEST_F(EnrollmentService, ScepChallengeAuthenticatesTheCsrsDevice) {
+  editDefault([](ca::Label& l) { l.policy.scep_challenge = pki::SecretString("line-secret"); });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep, "", Operation::kEnroll,
+                                  makeTestCsr("CN=CAM-77", key, "line-secret"), {}, std::nullopt};
+  auto ok = service_->enroll(r);
+  ASSERT_TRUE(ok) << ok.error().toString();
+  EXPECT_EQ("CAM-77", ok->device_id);
+  r.csr = makeTestCsr("CN=CAM-77", key, "guess");
+  EXPECT_FALSE(service_->enroll(r));
+}
+
+}  // namespace
+}  // namespace enroll::testing
