@@ -18,6 +18,7 @@ testing=(
   certmonger                       # certmonger's scep-submit and daemon: a second SCEP client
   libmbedtls-dev                   # the device client (MbedTLS 2.28) on the host
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dpkg-dev  # device client on emulated Cortex-M
+  libcoap3-bin python3             # coap-server/coap-client: a libcoap peer for the device client's DTLS tests
 )
 
 mode=${1:---test}

@@ -153,6 +153,8 @@ LabelConfig readLabel(Poco::JSON::Object::Ptr obj, const std::string& path) {
   r.boolean("server_keygen", l.server_keygen);
   r.string("server_keygen_key", l.server_keygen_key);
   r.string("scep_challenge_file", l.scep_challenge_file);
+  r.boolean("scep", l.scep);
+  r.boolean("scep_legacy", l.scep_legacy);
   r.done();
   return l;
 }
@@ -241,6 +243,15 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       c.cas[name] = ca;
     }
     cr.done();
+  }
+  if (auto scep = r.object("scep")) {
+    Reader sr(scep, "scep");
+    sr.string("ra_certificate", c.scep_ra_certificate);
+    sr.string("ra_key", c.scep_ra_key);
+    sr.done();
+    if (c.scep_ra_certificate.empty() || c.scep_ra_key.empty()) {
+      throw ConfigError("scep: ra_certificate and ra_key are required");
+    }
   }
   if (auto anchors = r.object("trust_anchors")) {
     Reader ar(anchors, "trust_anchors");
@@ -374,6 +385,15 @@ Loaded loadPki(const Config& c) {
     label.server_keygen = l.server_keygen;
     label.server_keygen_key = *pki::parseKeyType(l.server_keygen_key);
     (*out.labels)[label.name] = std::move(label);
+  }
+  if (!c.scep_ra_certificate.empty()) {
+    auto ra = readCerts(c, c.scep_ra_certificate, "scep.ra_certificate").front();
+    auto key = pki::PrivateKey::fromPem(readFile(c.path(c.scep_ra_key)));
+    if (!key) throw ConfigError("scep.ra_key: " + key.error().message);
+    for (const auto& [name, l] : c.labels) {
+      if (!l.scep) continue;
+      out.scep_labels.emplace(name == "default" ? "" : name, scep::ScepLabelConfig{ra, *key, {}, l.scep_legacy});
+    }
   }
   return out;
 }

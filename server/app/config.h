@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/scep/scep_service.h"
 #include "server/ca/enrollment_service.h"
 #include "server/store/store.h"
 #include "server/transport/http_listener.h"
@@ -51,6 +52,8 @@ struct LabelConfig {
   bool server_keygen = true;
   std::string server_keygen_key = "ec-p256";
   std::string scep_challenge_file;
+  bool scep = true;          ///< serve /scep/<label> when an RA is configured
+  bool scep_legacy = false;  ///< accept SHA-1/MD5 and DES/3DES (old SCEP clients)
 };
 
 struct Config {
@@ -65,6 +68,8 @@ struct Config {
   std::string database_path = "enrolld.db";
   int database_busy_timeout_ms = 10000;
   std::map<std::string, CaConfig> cas;
+  std::string scep_ra_certificate;  ///< empty: no SCEP
+  std::string scep_ra_key;
   std::map<std::string, TrustAnchorConfig> trust_anchors;
   std::map<std::string, ca::Profile> profiles;
   std::map<std::string, LabelConfig> labels;
@@ -86,6 +91,8 @@ struct Loaded {
   std::shared_ptr<provisioning::TrustStore> trust;
   std::shared_ptr<ca::LabelMap> labels;
   std::vector<pki::Certificate> client_ca_names;
+  /** SCEP settings by label ("" default); empty when SCEP is not configured. */
+  std::map<std::string, scep::ScepLabelConfig> scep_labels;
 };
 Loaded loadPki(const Config& config);
 

@@ -186,6 +186,12 @@ int runInit(const InitOptions& o) {
     writeNew(dir + "/tls/server.pem", tls.cert.toPem() + issuing.cert.toPem(), 0644);
     writeKey(dir + "/tls/server.key", tls.key);
 
+    // The SCEP registration authority: RSA, as SCEP clients encrypt to it (RFC 8894 2.1).
+    Issued ra = makeLeaf("O=" + o.organization + ",CN=" + o.organization + " SCEP RA", pki::KeyType::kRsa2048,
+                         730, issuing, {}, {}, {"digitalSignature", "keyEncipherment"});
+    writeNew(dir + "/ca/scep-ra.pem", ra.cert.toPem(), 0644);
+    writeKey(dir + "/ca/scep-ra.key", ra.key);
+
     Poco::JSON::Object::Ptr anchors = new Poco::JSON::Object;
     std::vector<std::string> trust_names;
     int n = 0;
@@ -227,6 +233,7 @@ int runInit(const InitOptions& o) {
     Poco::JSON::Object::Ptr root = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     Poco::JSON::Object::Ptr listen = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     listen->set("est", "0.0.0.0:8443");
+    listen->set("http", "0.0.0.0:8080");
     root->set("listen", listen);
     Poco::JSON::Object::Ptr tls_cfg = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     tls_cfg->set("certificate", "tls/server.pem");
@@ -240,6 +247,10 @@ int runInit(const InitOptions& o) {
     Poco::JSON::Object::Ptr cas = new Poco::JSON::Object;
     cas->set("issuing", ca_cfg);
     root->set("cas", cas);
+    Poco::JSON::Object::Ptr scep = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    scep->set("ra_certificate", "ca/scep-ra.pem");
+    scep->set("ra_key", "ca/scep-ra.key");
+    root->set("scep", scep);
     root->set("trust_anchors", anchors);
     Poco::JSON::Object::Ptr profile = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     profile->set("lifetime_days", 365);
@@ -255,17 +266,25 @@ int runInit(const InitOptions& o) {
     def->set("profile", "device");
     def->set("bootstrap_trust", array(trust_names));
     def->set("allow_basic", true);
+    if (o.demo) def->set("scep_challenge_file", "demo/scep-challenge.txt");
     labels->set("default", def);
     if (o.demo) {
       Poco::JSON::Object::Ptr approval = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
       approval->set("bootstrap_trust", array(trust_names));
       approval->set("manual_approval", true);
       approval->set("retry_after_seconds", 5);
+      approval->set("scep_challenge_file", "demo/scep-challenge.txt");
       labels->set("approval", approval);
       Poco::JSON::Object::Ptr bound = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
       bound->set("bootstrap_trust", array(trust_names));
       bound->set("require_channel_binding", true);
       labels->set("bound", bound);
+      // Old SCEP clients (scepclient) sign with SHA-1 and encrypt with DES: only on this label.
+      Poco::JSON::Object::Ptr legacy = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+      legacy->set("bootstrap_trust", array(trust_names));
+      legacy->set("scep_challenge_file", "demo/scep-challenge.txt");
+      legacy->set("scep_legacy", true);
+      labels->set("scep-legacy", legacy);
     }
     root->set("labels", labels);
     std::ostringstream json;

@@ -5,6 +5,7 @@
 #include <Poco/Net/SSLManager.h>
 
 #include <iostream>
+#include <optional>
 
 #include "pki/clock.h"
 #include "protocols/est/est_service.h"
@@ -12,7 +13,9 @@
 #include "server/app/config.h"
 #include "server/ca/enrollment_service.h"
 #include "server/store/sqlite/sqlite_dialect.h"
+#include "server/ca/store_scep_directory.h"
 #include "server/transport/est_handler.h"
+#include "server/transport/scep_handler.h"
 #include "server/transport/http_listener.h"
 #include "server/transport/request_log.h"
 #include "server/transport/tls_context.h"
@@ -66,23 +69,38 @@ int runServe(const ServeOptions& options) {
   provisioning::Authorizer authorizer(loaded.trust, **store, clock);
   ca::EnrollmentService enrollment(loaded.labels, authorizer, **store, clock);
   est::EstService est_service(enrollment, est::EstOptions{config.max_body_bytes});
+  ca::StoreScepDirectory scep_directory(enrollment, **store, clock);
+  std::optional<scep::ScepService> scep_service;
+  if (!loaded.scep_labels.empty()) {
+    auto created = scep::ScepService::create(enrollment, scep_directory, loaded.scep_labels);
+    if (!created) {
+      std::cerr << "enrolld serve: SCEP: " << created.error().toString() << "\n";
+      return 1;
+    }
+    scep_service.emplace(std::move(created).value());
+  }
 
   Poco::Net::initializeSSL();
   std::vector<std::unique_ptr<transport::HttpListener>> listeners;
   try {
     for (const auto& [name, addr] : config.listen) {
-      if (name != "est") {
-        std::cerr << "enrolld serve: listener '" << name << "' (" << addr
-                  << ") is not available in this version; not opened\n";
-        continue;
-      }
-      transport::TlsSettings tls{config.path(config.tls_certificate), config.path(config.tls_key),
-                                 config.tls_min_version, loaded.client_ca_names};
       transport::ListenerSettings settings = config.http;
       settings.address = addr;
-      listeners.push_back(std::make_unique<transport::HttpListener>(
-          "est", settings, transport::makeServerContext(tls),
-          new transport::EstHandlerFactory(est_service, config.max_body_bytes)));
+      if (name == "est") {
+        transport::TlsSettings tls{config.path(config.tls_certificate), config.path(config.tls_key),
+                                   config.tls_min_version, loaded.client_ca_names};
+        listeners.push_back(std::make_unique<transport::HttpListener>(
+            "est", settings, transport::makeServerContext(tls),
+            new transport::EstHandlerFactory(est_service, config.max_body_bytes)));
+      } else if (name == "http") {
+        listeners.push_back(std::make_unique<transport::HttpListener>(
+            "http", settings, nullptr,
+            new transport::PlainHttpHandlerFactory(scep_service ? &*scep_service : nullptr,
+                                                   config.max_body_bytes)));
+      } else {
+        std::cerr << "enrolld serve: listener '" << name << "' (" << addr
+                  << ") is not available in this version; not opened\n";
+      }
     }
   } catch (const Poco::Exception& e) {
     std::cerr << "enrolld serve: cannot open a listener: " << e.displayText() << "\n";
@@ -90,14 +108,22 @@ int runServe(const ServeOptions& options) {
   }
 
   std::cout << "enrolld " << ENROLLD_VERSION << " serving " << config.dir << "\n";
+  const transport::HttpListener* est_listener = nullptr;
   for (const auto& l : listeners) {
-    std::cout << "listening " << l->name() << " https://" << l->host() << ":" << l->port()
-              << "/.well-known/est/" << "\n";
+    std::string base = l->host() + ":" + std::to_string(l->port());
+    if (l->name() == "est") {
+      est_listener = l.get();
+      std::cout << "listening est https://" << base << "/.well-known/est/\n"
+                << "  EST over HTTPS: cacerts csrattrs simpleenroll simplereenroll serverkeygen\n";
+    } else {
+      std::cout << "listening http http://" << base << "/\n";
+      if (scep_service) std::cout << "  SCEP: http://" << base << "/scep (and /scep/<label>)\n";
+    }
   }
-  std::cout << "  EST operations: cacerts csrattrs simpleenroll simplereenroll serverkeygen; labels:";
+  std::cout << "  labels:";
   for (const auto& [name, l] : *loaded.labels) std::cout << " " << (name.empty() ? "default" : name);
-  std::cout << " (/.well-known/est/<label>/...)\n";
-  if (!listeners.empty()) printQuickStart(config, *listeners.front());
+  std::cout << "\n";
+  if (est_listener) printQuickStart(config, *est_listener);
   std::cout.flush();
 
   for (;;) {

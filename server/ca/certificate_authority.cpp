@@ -57,3 +57,54 @@ pki::Result<pki::Certificate> CertificateAuthority::issue(EVP_PKEY* public_key, 
 }
 
 }  // namespace enroll::ca
+
+namespace enroll::ca {
+
+pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocation>& revoked, std::time_t now,
+                                                      std::time_t next_update, int64_t crl_number) const {
+  pki::UniquePtr<X509_CRL> crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);  // v2
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(certificate().native()));
+  pki::UniquePtr<ASN1_STRING> t(ASN1_TIME_set(nullptr, now));
+  X509_CRL_set1_lastUpdate(crl.get(), t.get());
+  pki::UniquePtr<ASN1_STRING> n(ASN1_TIME_set(nullptr, now + next_update));
+  X509_CRL_set1_nextUpdate(crl.get(), n.get());
+  for (const auto& r : revoked) {
+    pki::UniquePtr<BIGNUM> bn;
+    BIGNUM* raw = nullptr;
+    if (BN_hex2bn(&raw, r.serial_hex.c_str()) == 0) continue;
+    bn.reset(raw);
+    X509_REVOKED* entry = X509_REVOKED_new();
+    ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn.get(), nullptr);
+    X509_REVOKED_set_serialNumber(entry, serial);
+    ASN1_INTEGER_free(serial);
+    pki::UniquePtr<ASN1_STRING> when(ASN1_TIME_set(nullptr, r.revoked_at));
+    X509_REVOKED_set_revocationDate(entry, when.get());
+    if (r.reason > 0) {
+      pki::UniquePtr<ASN1_STRING> reason(ASN1_ENUMERATED_new());
+      ASN1_ENUMERATED_set(reason.get(), r.reason);
+      X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason.get(), 0, 0);
+    }
+    X509_CRL_add0_revoked(crl.get(), entry);
+  }
+  X509_CRL_sort(crl.get());
+  pki::UniquePtr<ASN1_INTEGER> number(ASN1_INTEGER_new());
+  ASN1_INTEGER_set_int64(number.get(), crl_number);
+  X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, certificate().native(), nullptr, nullptr, crl.get(), 0);
+  pki::UniquePtr<X509_EXTENSION> akid(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  if (akid) X509_CRL_add_ext(crl.get(), akid.get(), -1);
+  if (X509_CRL_sign(crl.get(), key_.native(), signingDigest(key_.native())) <= 0) {
+    return pki::opensslError(pki::ErrorCode::kInternal, "signing the CRL failed");
+  }
+  unsigned char* der = nullptr;
+  int len = i2d_X509_CRL(crl.get(), &der);
+  if (len <= 0) return pki::opensslError(pki::ErrorCode::kInternal, "encoding the CRL failed");
+  pki::Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace enroll::ca

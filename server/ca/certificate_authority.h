@@ -31,6 +31,19 @@ class CertificateAuthority {
                                       const Profile& profile, const ASN1_INTEGER* serial,
                                       std::time_t now) const;
 
+  /** One revoked certificate as a CRL lists it. */
+  struct Revocation {
+    std::string serial_hex;
+    std::time_t revoked_at = 0;
+    int reason = 0;  ///< RFC 5280 CRLReason
+  };
+  /**
+   * A full CRL (RFC 5280 5) signed by this CA: thisUpdate now, nextUpdate now + next_update,
+   * the given CRL number, the authority key identifier.
+   */
+  pki::Result<pki::Bytes> signCrl(const std::vector<Revocation>& revoked, std::time_t now,
+                                  std::time_t next_update, int64_t crl_number) const;
+
  private:
   CertificateAuthority(std::string name, std::vector<pki::Certificate> chain, pki::PrivateKey key)
       : name_(std::move(name)), chain_(std::move(chain)), key_(std::move(key)) {}

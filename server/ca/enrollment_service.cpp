@@ -42,6 +42,13 @@ pki::Result<enrollment::LabelInfo> EnrollmentService::label(std::string_view nam
   return describeLabel(it->second);
 }
 
+pki::Result<std::shared_ptr<CertificateAuthority>> EnrollmentService::authorityOf(std::string_view name) const {
+  auto all = labels();
+  auto it = all->find(std::string(name));
+  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
+  return it->second.ca;
+}
+
 /** Template values from the authenticated identity and its registry entry. */
 static TemplateValues valuesFor(const provisioning::Identity& identity, const std::string& label) {
   TemplateValues v;
@@ -81,7 +88,10 @@ pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest&
   }
 
   ENROLL_TRY(provisioning::Identity identity, authorizer_.authorize(request, label.policy, label.ca->chain()));
-  if (request.operation == Operation::kReEnroll && identity.current) {
+  // RFC 7030 4.2.2 (and RFC 9148, which reuses it) asks EST re-enrollments to keep the names.
+  // SCEP (RFC 8894 3.3.1.2) has no such rule: there the profile alone decides the names.
+  if (request.operation == Operation::kReEnroll && identity.current &&
+      request.protocol != enrollment::Protocol::kScep) {
     ENROLL_CHECK(checkSameNames(request.csr, *identity.current));
   }
 

@@ -44,6 +44,8 @@ class EnrollmentService final : public enrollment::Enroller {
 
   pki::Result<enrollment::LabelInfo> label(std::string_view name) const override;
   pki::Result<enrollment::EnrollmentResult> enroll(const enrollment::EnrollmentRequest& request) override;
+  /** The issuing CA behind a label; NotFound for an unknown label. */
+  pki::Result<std::shared_ptr<CertificateAuthority>> authorityOf(std::string_view label) const;
 
  private:
   std::shared_ptr<const LabelMap> labels() const;

@@ -44,6 +44,14 @@ const std::vector<std::vector<std::string>>& schemaMigrations() {
           "CREATE TABLE basic_credentials (username TEXT PRIMARY KEY, label TEXT NOT NULL,"
           " device_id TEXT NOT NULL, password_hash TEXT NOT NULL, created_at {bigint} NOT NULL)",
       },
+      {
+          "CREATE TABLE scep_transactions (label TEXT NOT NULL, transaction_id TEXT NOT NULL,"
+          " public_key_sha256 TEXT NOT NULL, created_at {bigint} NOT NULL,"
+          " PRIMARY KEY (label, transaction_id))",
+          "CREATE TABLE scep_nonces (transaction_id TEXT NOT NULL, nonce TEXT NOT NULL,"
+          " seen_at {bigint} NOT NULL, PRIMARY KEY (transaction_id, nonce))",
+          "CREATE INDEX certificates_revoked ON certificates(issuer, status)",
+      },
   };
   return kMigrations;
 }
@@ -215,6 +223,19 @@ Result<int64_t> SqlStore::countByBootstrap(const std::string& bootstrap_fingerpr
     s << "SELECT COUNT(*) FROM certificates WHERE bootstrap_fingerprint = ?", into(n),
         bind(bootstrap_fingerprint), now;
     return static_cast<int64_t>(n);
+  });
+}
+
+Result<std::vector<CertificateRecord>> SqlStore::revokedCertificates(const std::string& issuer) {
+  using Out = std::vector<CertificateRecord>;
+  return run<Out>("revoked certificates", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<CertRow> rows;
+    s << "SELECT " << kCertColumns << " FROM certificates WHERE issuer = ? AND status <> 'good'"
+         " ORDER BY revoked_at",
+        into(rows), bind(issuer), now;
+    Out out;
+    for (const auto& r : rows) out.push_back(fromRow(r));
+    return out;
   });
 }
 
@@ -411,6 +432,55 @@ Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
          " device_id = excluded.device_id, password_hash = excluded.password_hash",
         bind(c.username), bind(c.label), bind(c.device_id), bind(c.password_hash), bind(created),
         now;
+    return pki::ok();
+  });
+}
+
+// ---- SCEP state
+
+Result<bool> SqlStore::bindScepTransaction(const std::string& label, const std::string& transaction_id,
+                                           const std::string& public_key_sha256, std::time_t at) {
+  return run<bool>("bind scep transaction", [&](Poco::Data::Session& s) -> Result<bool> {
+    Int64 when = at;
+    s << "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256, created_at)"
+         " VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO NOTHING",
+        bind(label), bind(transaction_id), bind(public_key_sha256), bind(when), now;
+    std::string bound;
+    s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND transaction_id = ?",
+        into(bound), bind(label), bind(transaction_id), now;
+    return bound == public_key_sha256;
+  });
+}
+
+Result<std::string> SqlStore::scepTransactionKey(const std::string& label, const std::string& transaction_id) {
+  return run<std::string>("scep transaction", [&](Poco::Data::Session& s) -> Result<std::string> {
+    std::vector<std::string> keys;
+    s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND transaction_id = ?",
+        into(keys), bind(label), bind(transaction_id), now;
+    if (keys.empty()) return makeError(ErrorCode::kNotFound, "unknown transactionID");
+    return keys.front();
+  });
+}
+
+Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
+                                         std::time_t at) {
+  return run<bool>("remember scep nonce", [&](Poco::Data::Session& s) -> Result<bool> {
+    Int64 when = at;
+    Poco::Data::Statement st(s);
+    st << "INSERT INTO scep_nonces (transaction_id, nonce, seen_at) VALUES (?, ?, ?)"
+          " ON CONFLICT (transaction_id, nonce) DO NOTHING",
+        bind(transaction_id), bind(nonce_hex), bind(when);
+    return st.execute() == 1;
+  });
+}
+
+Result<void> SqlStore::expireScepState(std::time_t before) {
+  return run<void>("expire scep state", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = before;
+    s << "DELETE FROM scep_nonces WHERE seen_at < ?", bind(when), now;
+    s << "DELETE FROM scep_transactions WHERE created_at < ? AND public_key_sha256 NOT IN"
+         " (SELECT public_key_sha256 FROM certificates)",
+        bind(when), now;
     return pki::ok();
   });
 }

@@ -23,6 +23,7 @@ class SqlStore final : public Store {
   Result<CertificateRecord> findCertificate(const std::string& serial) override;
   Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) override;
   Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) override;
+  Result<std::vector<CertificateRecord>> revokedCertificates(const std::string& issuer) override;
   Result<void> setCertificateStatus(const std::string& serial, CertStatus status, int reason,
                                     std::time_t at) override;
 
@@ -41,6 +42,13 @@ class SqlStore final : public Store {
 
   Result<BasicCredentialRecord> findCredential(const std::string& username) override;
   Result<void> putCredential(const BasicCredentialRecord& record) override;
+
+  Result<bool> bindScepTransaction(const std::string& label, const std::string& transaction_id,
+                                   const std::string& public_key_sha256, std::time_t at) override;
+  Result<std::string> scepTransactionKey(const std::string& label, const std::string& transaction_id) override;
+  Result<bool> rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
+                                 std::time_t at) override;
+  Result<void> expireScepState(std::time_t before) override;
 
   Result<void> commitIssuance(const Issuance& issuance) override;
   Result<int> schemaVersion() override;

@@ -23,6 +23,8 @@ class CertificateStore {
   virtual Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) = 0;
   /** How many certificates were issued on the strength of one bootstrap certificate. */
   virtual Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) = 0;
+  /** Certificates of one issuing CA that are revoked or on hold (for CRLs). */
+  virtual Result<std::vector<CertificateRecord>> revokedCertificates(const std::string& issuer) = 0;
   /** Marks a certificate revoked (or on hold); NotFound for an unknown serial. */
   virtual Result<void> setCertificateStatus(const std::string& serial, CertStatus status,
                                             int reason, std::time_t at) = 0;
@@ -67,6 +69,22 @@ class CredentialStore {
   virtual Result<void> putCredential(const BasicCredentialRecord& record) = 0;
 };
 
+/** Small records SCEP keeps (RFC 8894): transaction bindings and seen nonces. */
+class ScepStateStore {
+ public:
+  virtual ~ScepStateStore() = default;
+  /** Binds a transactionID to a public key; false when it is bound to another key already. */
+  virtual Result<bool> bindScepTransaction(const std::string& label, const std::string& transaction_id,
+                                           const std::string& public_key_sha256, std::time_t at) = 0;
+  /** The public key (SHA-256 hex) a transactionID is bound to; NotFound. */
+  virtual Result<std::string> scepTransactionKey(const std::string& label, const std::string& transaction_id) = 0;
+  /** Remembers (transactionID, nonce); false when seen before (a replay). */
+  virtual Result<bool> rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
+                                         std::time_t at) = 0;
+  /** Forgets nonces and unused bindings older than before. */
+  virtual Result<void> expireScepState(std::time_t before) = 0;
+};
+
 /** What one issuance commits, atomically. */
 struct Issuance {
   CertificateRecord certificate;
@@ -80,7 +98,8 @@ class Store : public CertificateStore,
               public DeviceStore,
               public EnrollmentLog,
               public PendingStore,
-              public CredentialStore {
+              public CredentialStore,
+              public ScepStateStore {
  public:
   /**
    * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count

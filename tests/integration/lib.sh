@@ -37,7 +37,7 @@ init_dir() {
 # start_enrolld DIR: serves DIR on a free loopback port; sets PORT, U (EST base URL), SERVER_PID
 start_enrolld() {
   local dir=$1
-  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     PORT=$(sed -n 's|^listening est https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)

@@ -49,7 +49,8 @@ EnrolldProcess::EnrolldProcess(const std::string& binary, const std::string& dir
     FILE* err = freopen((dir + "/serve.err").c_str(), "w", stderr);
     (void)out;
     (void)err;
-    execl(binary.c_str(), binary.c_str(), "serve", dir.c_str(), "--listen-est", "127.0.0.1:0", nullptr);
+    execl(binary.c_str(), binary.c_str(), "serve", dir.c_str(), "--listen-est", "127.0.0.1:0", "--listen-http",
+          "127.0.0.1:0", nullptr);
     _exit(127);
   }
   for (int i = 0; i < 100 && port_ == 0; ++i) {

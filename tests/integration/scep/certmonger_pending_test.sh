@@ -3,8 +3,8 @@
 # polls by sending its PKCSReq again with the same transactionID, which ScepService answers from
 # the held request (ScepDirectory::poll) instead of enrolling twice.
 # Usage: certmonger_pending_test.sh --test-server SCEP_LOOPBACK_SERVER
-#    or: SCEP_PENDING_LABEL=<label held for approval> ENROLLD_APPROVE_CMD='<command; gets the CN>' \
-#        certmonger_pending_test.sh ENROLLD DATA_DIR      (skipped without both variables)
+#    or: ENROLLD=path/to/enrolld certmonger_pending_test.sh   (label "approval" of the demo data,
+#        approved with `enrolld pending DIR approve ID`)
 source "$(dirname "$0")/lib.sh"
 need certmonger; need getcert; need openssl; need curl
 if [[ "${1:-}" == --test-server ]]; then
@@ -12,12 +12,10 @@ if [[ "${1:-}" == --test-server ]]; then
   URL="$SCEP_URL"
   APPROVE="curl -sf ${BASE_URL}approve >/dev/null"
 else
-  if [[ -z "${SCEP_PENDING_LABEL:-}" || -z "${ENROLLD_APPROVE_CMD:-}" ]]; then
-    echo "SKIP: set SCEP_PENDING_LABEL and ENROLLD_APPROVE_CMD to run against enrolld"; exit 77
-  fi
   start_server "$@"
-  URL="${BASE_URL}scep/$SCEP_PENDING_LABEL"
-  APPROVE="$ENROLLD_APPROVE_CMD it-certmonger-pending"
+  URL="${BASE_URL}scep/${SCEP_PENDING_LABEL:-approval}"
+  # The operator approves the held request of device it-certmonger-pending.
+  APPROVE="\"$ENROLLD\" pending \"$WORK/data\" list | awk '\$2==\"pending\" && \$3==\"it-certmonger-pending\" {print \$1}' | xargs -r -n1 \"$ENROLLD\" pending \"$WORK/data\" approve >/dev/null"
 fi
 
 fetch_ca_certs "$URL" "$WORK/ca-certs.pem"
