@@ -1,0 +1,502 @@
+#include "edc/edc_client.h"
+
+#include <string.h>
+
+#include "edc/edc_codec.h"
+#include "mbedtls/platform_util.h"
+#include "mbedtls/sha256.h"
+
+#define BUNDLE_HDR 6          /* "EDC1" flags leaf */
+#define CSR_AREA EDC_CSR_AREA /* start of the work buffer holds the CSR */
+
+void edc_client_config_default(edc_client_config_t *cfg) {
+  if (cfg == NULL) return;
+  memset(cfg, 0, sizeof(*cfg));
+  edc_sched_config_default(&cfg->sched);
+}
+
+static int port_entropy(void *ctx, unsigned char *buf, size_t len) {
+  const edc_port_t *port = (const edc_port_t *)ctx;
+  return port->entropy(port->ctx, buf, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+}
+
+int edc_client_init(edc_client_t *c, const edc_port_t *port, const edc_client_config_t *cfg,
+                    unsigned char *work, size_t work_size, const char *pers) {
+  int ret;
+  if (c == NULL || port == NULL || port->entropy == NULL || cfg == NULL || work == NULL ||
+      work_size < CSR_AREA + 1024)
+    return EDC_ERR_INVALID_ARG;
+  memset(c, 0, sizeof(*c));
+  c->port = port;
+  c->cfg = *cfg;
+  c->work = work;
+  c->work_size = work_size;
+  mbedtls_ctr_drbg_init(&c->drbg);
+  mbedtls_x509_crt_init(&c->trust);
+  mbedtls_x509_crt_init(&c->boot_crt);
+  mbedtls_pk_init(&c->boot_key);
+  mbedtls_x509_crt_init(&c->op_crt);
+  mbedtls_pk_init(&c->op_pk);
+  edc_key_init(&c->op_key);
+  if ((ret = edc_sched_init(&c->sched, &cfg->sched)) != 0) return ret;
+  if (mbedtls_ctr_drbg_seed(&c->drbg, port_entropy, (void *)port, (const unsigned char *)pers,
+                            pers ? strlen(pers) : 0) != 0)
+    return EDC_ERR_CRYPTO;
+  return EDC_OK;
+}
+
+void edc_client_free(edc_client_t *c) {
+  if (c == NULL) return;
+  mbedtls_ctr_drbg_free(&c->drbg);
+  mbedtls_x509_crt_free(&c->trust);
+  mbedtls_x509_crt_free(&c->boot_crt);
+  mbedtls_pk_free(&c->boot_key);
+  mbedtls_x509_crt_free(&c->op_crt);
+  mbedtls_pk_free(&c->op_pk);
+  edc_key_free(&c->op_key);
+  edc_sched_free(&c->sched);
+  if (c->work != NULL) mbedtls_platform_zeroize(c->work, c->work_size);
+  mbedtls_platform_zeroize(c, sizeof(*c));
+}
+
+mbedtls_ctr_drbg_context *edc_client_drbg(edc_client_t *c) { return c ? &c->drbg : NULL; }
+
+void edc_client_set_transport(edc_client_t *c, edc_transport_t tr) {
+  if (c != NULL) c->tr = tr;
+}
+
+/* mbedtls_x509_crt_parse wants PEM NUL-terminated and counted with the NUL. */
+static int parse_crt_any(mbedtls_x509_crt *chain, const unsigned char *buf, size_t len) {
+  if (len > 0 && buf[len - 1] != '\0' && buf[0] != 0x30) {
+    return EDC_ERR_MALFORMED; /* PEM must be passed with its terminating NUL */
+  }
+  return mbedtls_x509_crt_parse(chain, buf, len) == 0 ? 0 : EDC_ERR_MALFORMED;
+}
+
+int edc_client_set_trust(edc_client_t *c, const unsigned char *buf, size_t len) {
+  if (c == NULL || buf == NULL) return EDC_ERR_INVALID_ARG;
+  mbedtls_x509_crt_free(&c->trust);
+  mbedtls_x509_crt_init(&c->trust);
+  c->have_trust = 0;
+  if (parse_crt_any(&c->trust, buf, len) != 0) return EDC_ERR_MALFORMED;
+  c->have_trust = 1;
+  return EDC_OK;
+}
+
+int edc_client_set_bootstrap(edc_client_t *c, const unsigned char *crt, size_t crt_len,
+                             const unsigned char *key, size_t key_len) {
+  if (c == NULL || crt == NULL || key == NULL) return EDC_ERR_INVALID_ARG;
+  mbedtls_x509_crt_free(&c->boot_crt);
+  mbedtls_x509_crt_init(&c->boot_crt);
+  mbedtls_pk_free(&c->boot_key);
+  mbedtls_pk_init(&c->boot_key);
+  c->have_boot = 0;
+  if (parse_crt_any(&c->boot_crt, crt, crt_len) != 0) return EDC_ERR_MALFORMED;
+  if (mbedtls_pk_parse_key(&c->boot_key, key, key_len, NULL, 0) != 0) return EDC_ERR_MALFORMED;
+  c->have_boot = 1;
+  return EDC_OK;
+}
+
+void edc_client_set_subject(edc_client_t *c, const edc_csr_subject_t *subject) {
+  if (c != NULL && subject != NULL) c->cfg.subject = *subject;
+}
+
+int64_t edc_x509_time_to_epoch(const mbedtls_x509_time *t) {
+  /* days from civil (H. Hinnant's algorithm), proleptic Gregorian */
+  int64_t y = t->year, m = t->mon, d = t->day, era, yoe, doy, doe;
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+}
+
+/* ---- bundle ---- */
+
+int edc_bundle_write(unsigned char *buf, size_t size, size_t *olen, const unsigned char *d,
+                     unsigned leaf_index, const unsigned char *certs, size_t certs_len) {
+  size_t need;
+  if (olen == NULL || certs == NULL || certs_len == 0 || leaf_index > 255)
+    return EDC_ERR_INVALID_ARG;
+  need = BUNDLE_HDR + (d ? EDC_P256_PRIVATE_LEN : 0) + certs_len;
+  if (buf == NULL || size < need) {
+    *olen = need;
+    return EDC_ERR_BUFFER_TOO_SMALL;
+  }
+  /* certs may already sit inside buf (in-place build): move them first. */
+  memmove(buf + need - certs_len, certs, certs_len);
+  memcpy(buf, "EDC1", 4);
+  buf[4] = d ? 1 : 0;
+  buf[5] = (unsigned char)leaf_index;
+  if (d) memcpy(buf + BUNDLE_HDR, d, EDC_P256_PRIVATE_LEN);
+  *olen = need;
+  return EDC_OK;
+}
+
+int edc_bundle_parse(const unsigned char *buf, size_t len, const unsigned char **d,
+                     unsigned *leaf_index, const unsigned char **certs, size_t *certs_len) {
+  size_t off = BUNDLE_HDR;
+  if (buf == NULL || d == NULL || leaf_index == NULL || certs == NULL || certs_len == NULL)
+    return EDC_ERR_INVALID_ARG;
+  if (len < BUNDLE_HDR || memcmp(buf, "EDC1", 4) != 0 || buf[4] > 1) return EDC_ERR_MALFORMED;
+  *d = NULL;
+  if (buf[4] & 1) {
+    if (len < BUNDLE_HDR + EDC_P256_PRIVATE_LEN) return EDC_ERR_MALFORMED;
+    *d = buf + BUNDLE_HDR;
+    off += EDC_P256_PRIVATE_LEN;
+  }
+  if (len == off) return EDC_ERR_MALFORMED;
+  *leaf_index = buf[5];
+  *certs = buf + off;
+  *certs_len = len - off;
+  return EDC_OK;
+}
+
+/* Parse concatenated DER certificates, leaf first (the leaf_index one), into @p chain. */
+static int parse_chain(mbedtls_x509_crt *chain, const unsigned char *certs, size_t len,
+                       unsigned leaf_index) {
+  edc_pkcs7_certs_t view;
+  size_t iter = 0, clen;
+  const unsigned char *cert;
+  unsigned i, pass;
+  view.p = certs;
+  view.len = len;
+  view.count = 0;
+  for (pass = 0; pass < 2; pass++) {
+    iter = 0;
+    for (i = 0; edc_pkcs7_next_cert(&view, &iter, &cert, &clen) == 0; i++) {
+      if ((pass == 0) != (i == leaf_index)) continue;
+      if (mbedtls_x509_crt_parse_der(chain, cert, clen) != 0) return EDC_ERR_MALFORMED;
+    }
+    if (iter != len) return EDC_ERR_MALFORMED;
+    if (pass == 0 && chain->raw.p == NULL) return EDC_ERR_MALFORMED; /* no such leaf */
+  }
+  return EDC_OK;
+}
+
+/* Operational credentials being built; moved into the client only when complete. */
+typedef struct op_creds {
+  mbedtls_x509_crt crt;
+  mbedtls_pk_context pk;
+  edc_key_t key;
+} op_creds_t;
+
+static void creds_init(op_creds_t *o) {
+  mbedtls_x509_crt_init(&o->crt);
+  mbedtls_pk_init(&o->pk);
+  edc_key_init(&o->key);
+}
+
+static void creds_free(op_creds_t *o) {
+  mbedtls_x509_crt_free(&o->crt);
+  mbedtls_pk_free(&o->pk);
+  edc_key_free(&o->key);
+}
+
+/* Parse a bundle into @p o. */
+static int parse_bundle(mbedtls_ctr_drbg_context *drbg, const unsigned char *buf, size_t len,
+                        op_creds_t *o) {
+  const unsigned char *d, *certs;
+  unsigned leaf;
+  size_t certs_len;
+  int ret;
+  if ((ret = edc_bundle_parse(buf, len, &d, &leaf, &certs, &certs_len)) != 0) return ret;
+  ret = parse_chain(&o->crt, certs, certs_len, leaf);
+  if (ret == 0 && d != NULL) {
+    ret = edc_key_import_private(&o->key, d, EDC_P256_PRIVATE_LEN, mbedtls_ctr_drbg_random, drbg);
+    if (ret == 0) ret = edc_key_to_pk(&o->key, &o->pk);
+  }
+  return ret;
+}
+
+/* Make parsed credentials the operational ones (takes ownership of @p o). */
+static void adopt_creds(edc_client_t *c, op_creds_t *o) {
+  mbedtls_x509_crt_free(&c->op_crt);
+  mbedtls_pk_free(&c->op_pk);
+  edc_key_free(&c->op_key);
+  c->op_crt = o->crt; /* struct move: the chain's next nodes are on the heap */
+  c->op_pk = o->pk;
+  c->op_key = o->key;
+  c->have_op = 1;
+  c->op_not_before = edc_x509_time_to_epoch(&c->op_crt.valid_from);
+  c->op_not_after = edc_x509_time_to_epoch(&c->op_crt.valid_to);
+}
+
+/* Install a bundle as the operational credentials (does not touch storage). */
+static int install_bundle(edc_client_t *c, const unsigned char *buf, size_t len) {
+  op_creds_t o;
+  int ret;
+  creds_init(&o);
+  ret = parse_bundle(&c->drbg, buf, len, &o);
+  if (ret != 0) {
+    creds_free(&o);
+    return ret;
+  }
+  adopt_creds(c, &o);
+  return EDC_OK;
+}
+
+int edc_client_load(edc_client_t *c) {
+  size_t len = 0;
+  int ret, found = 0;
+  if (c == NULL || c->port->store_read == NULL) return EDC_ERR_INVALID_ARG;
+  ret = c->port->store_read(c->port->ctx, EDC_SLOT_CA, c->work, c->work_size, &len);
+  if (ret == 0) {
+    mbedtls_x509_crt t;
+    mbedtls_x509_crt_init(&t);
+    if (parse_chain(&t, c->work, len, 0) != 0) {
+      mbedtls_x509_crt_free(&t);
+      return EDC_ERR_STORAGE;
+    }
+    mbedtls_x509_crt_free(&c->trust);
+    c->trust = t;
+    c->have_trust = 1;
+    found = 1;
+  } else if (ret != EDC_ERR_NOT_FOUND) {
+    return ret;
+  }
+  ret = c->port->store_read(c->port->ctx, EDC_SLOT_OPERATIONAL, c->work, c->work_size, &len);
+  if (ret == 0) {
+    ret = install_bundle(c, c->work, len);
+    mbedtls_platform_zeroize(c->work, len);
+    if (ret != 0) return EDC_ERR_STORAGE;
+    found = 1;
+    {
+      uint32_t rnd = 0;
+      (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
+      edc_sched_plan(&c->sched, c->op_not_before, c->op_not_after, rnd);
+    }
+  } else if (ret != EDC_ERR_NOT_FOUND) {
+    return ret;
+  }
+  return found ? EDC_OK : EDC_ERR_NOT_FOUND;
+}
+
+int edc_client_cacerts(edc_client_t *c) {
+  edc_est_auth_t auth;
+  edc_pkcs7_certs_t certs;
+  mbedtls_x509_crt cand;
+  size_t len = 0, iter = 0, clen;
+  const unsigned char *cert;
+  uint32_t ra = 0;
+  int ret, pinned = 0;
+  if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
+  if (!c->have_trust && !c->cfg.have_fingerprint) return EDC_ERR_UNTRUSTED;
+  memset(&auth, 0, sizeof(auth));
+  auth.trust = c->have_trust ? &c->trust : NULL;
+  if ((ret = c->tr.ops->open(c->tr.self, &auth)) != 0) return ret;
+  ret = c->tr.ops->exchange(c->tr.self, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len, &ra);
+  if (ret == 0) ret = edc_pkcs7_parse_certs(c->work, len, &certs);
+  mbedtls_x509_crt_init(&cand);
+  if (ret == 0) {
+    while (edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0) {
+      unsigned char fp[32];
+      if (mbedtls_x509_crt_parse_der(&cand, cert, clen) != 0) {
+        ret = EDC_ERR_MALFORMED;
+        break;
+      }
+      if (c->cfg.have_fingerprint && mbedtls_sha256_ret(cert, clen, fp, 0) == 0 &&
+          memcmp(fp, c->cfg.ca_fingerprint, 32) == 0)
+        pinned = 1;
+    }
+  }
+  if (ret == 0 && !c->have_trust) {
+    /* RFC 7030 4.1.1: the pinned certificate authorises the set, and the TLS server must then
+     * chain to it. */
+    if (!pinned) ret = EDC_ERR_UNTRUSTED;
+    if (ret == 0) ret = c->tr.ops->verify_peer(c->tr.self, &cand);
+  }
+  c->tr.ops->close(c->tr.self);
+  if (ret == 0 && c->port->store_commit != NULL)
+    ret = c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) == 0
+              ? 0
+              : EDC_ERR_STORAGE;
+  if (ret != 0) {
+    mbedtls_x509_crt_free(&cand);
+    if (ret == EDC_ERR_RETRY_LATER) {
+      c->last_retry_after_s = ra;
+      c->last_has_retry_after = ra > 0;
+    }
+    return ret;
+  }
+  mbedtls_x509_crt_free(&c->trust);
+  c->trust = cand;
+  c->have_trust = 1;
+  return EDC_OK;
+}
+
+/* The heart of enroll and re-enroll. */
+static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *auth) {
+  edc_key_t key;
+  unsigned char d[EDC_P256_PRIVATE_LEN];
+  unsigned char *resp = c->work + CSR_AREA;
+  size_t resp_size = c->work_size - CSR_AREA, resp_len = 0, csr_len = 0, iter = 0, clen;
+  size_t blen = 0;
+  edc_pkcs7_certs_t certs;
+  const unsigned char *cert;
+  unsigned leaf = 0, i;
+  int ret, found = 0;
+  char challenge[64];
+  const char *chal = NULL;
+  uint32_t ra = 0;
+
+  c->last_retry_after_s = 0;
+  c->last_has_retry_after = 0;
+  edc_key_init(&key);
+  ret = edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg);
+  if (ret == 0) ret = c->tr.ops->open(c->tr.self, auth);
+  if (ret != 0) goto out;
+  if (c->cfg.challenge_password) {
+    unsigned char cb[32];
+    size_t cb_len = 0, b64 = 0;
+    ret = c->tr.ops->channel_binding(c->tr.self, cb, sizeof(cb), &cb_len);
+    if (ret == 0) ret = edc_base64_encode(challenge, sizeof(challenge), &b64, cb, cb_len);
+    if (ret != 0) goto out_close;
+    chal = challenge;
+  }
+  ret = edc_csr_write_der(&key, &c->cfg.subject, chal, c->work, CSR_AREA, &csr_len,
+                          mbedtls_ctr_drbg_random, &c->drbg);
+  if (ret != 0) goto out_close;
+  ret = c->tr.ops->exchange(c->tr.self, op, c->work, csr_len, resp, resp_size, &resp_len, &ra);
+out_close:
+  c->tr.ops->close(c->tr.self);
+  if (ret == EDC_ERR_RETRY_LATER) {
+    c->last_retry_after_s = ra;
+    c->last_has_retry_after = ra > 0;
+  }
+  if (ret != 0) goto out;
+
+  /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain). */
+  if ((ret = edc_pkcs7_parse_certs(resp, resp_len, &certs)) != 0) goto out;
+  for (i = 0; edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0; i++) {
+    mbedtls_x509_crt one;
+    mbedtls_x509_crt_init(&one);
+    if (mbedtls_x509_crt_parse_der(&one, cert, clen) != 0) {
+      mbedtls_x509_crt_free(&one);
+      ret = EDC_ERR_MALFORMED;
+      goto out;
+    }
+    if (!found && mbedtls_pk_get_type(&one.pk) == MBEDTLS_PK_ECKEY &&
+        mbedtls_ecp_point_cmp(&mbedtls_pk_ec(one.pk)->Q, &key.kp.Q) == 0) {
+      leaf = i;
+      found = 1;
+    }
+    mbedtls_x509_crt_free(&one);
+  }
+  if (!found) {
+    ret = EDC_ERR_UNTRUSTED; /* no certificate for our key */
+    goto out;
+  }
+  /* Build the bundle in place over the response, check it by installing it into a scratch
+   * client view, then commit. The old credentials stay untouched until the commit worked. */
+  if ((ret = edc_key_export_private(&key, d, sizeof(d))) != 0) goto out;
+  ret = edc_bundle_write(resp, resp_size, &blen, d, leaf, certs.p, certs.len);
+  if (ret != 0) goto out;
+  {
+    /* Check the new credentials before anything is committed; adopt them after the commit. */
+    op_creds_t probe;
+    int64_t now = c->port->wall_time_s ? c->port->wall_time_s(c->port->ctx) : -1;
+    creds_init(&probe);
+    ret = parse_bundle(&c->drbg, resp, blen, &probe);
+    if (ret == 0 && c->have_trust) {
+      uint32_t flags = 0;
+      if (mbedtls_x509_crt_verify(&probe.crt, &c->trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
+          (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0)
+        ret = EDC_ERR_UNTRUSTED;
+    }
+    if (ret == 0 && now >= 0 && edc_x509_time_to_epoch(&probe.crt.valid_to) <= now)
+      ret = EDC_ERR_EXPIRED;
+    /* The old credentials stay in use unless the commit worked. */
+    if (ret == 0 && (c->port->store_commit == NULL ||
+                     c->port->store_commit(c->port->ctx, EDC_SLOT_OPERATIONAL, resp, blen) != 0))
+      ret = EDC_ERR_STORAGE;
+    if (ret != 0) {
+      creds_free(&probe);
+      goto out;
+    }
+    adopt_creds(c, &probe);
+  }
+  {
+    uint32_t rnd = 0;
+    (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
+    edc_sched_plan(&c->sched, c->op_not_before, c->op_not_after, rnd);
+  }
+out:
+  mbedtls_platform_zeroize(d, sizeof(d));
+  mbedtls_platform_zeroize(challenge, sizeof(challenge));
+  mbedtls_platform_zeroize(c->work, c->work_size);
+  edc_key_free(&key);
+  return ret;
+}
+
+int edc_client_enroll(edc_client_t *c) {
+  edc_est_auth_t auth;
+  if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
+  if (!c->have_boot && c->cfg.basic == NULL) return EDC_ERR_NOT_FOUND;
+  memset(&auth, 0, sizeof(auth));
+  auth.trust = c->have_trust ? &c->trust : NULL;
+  if (auth.trust == NULL) return EDC_ERR_UNTRUSTED; /* never send a CSR to an unverified server */
+  if (c->have_boot) {
+    auth.cert = &c->boot_crt;
+    auth.key = &c->boot_key;
+  }
+  auth.basic = c->cfg.basic;
+  return do_enroll(c, EDC_EST_SIMPLEENROLL, &auth);
+}
+
+int edc_client_reenroll(edc_client_t *c) {
+  edc_est_auth_t auth;
+  if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
+  if (!c->have_op || !c->op_key.has_private) return EDC_ERR_NOT_FOUND;
+  if (!c->have_trust) return EDC_ERR_UNTRUSTED;
+  memset(&auth, 0, sizeof(auth));
+  auth.trust = &c->trust;
+  auth.cert = &c->op_crt;
+  auth.key = &c->op_pk;
+  return do_enroll(c, EDC_EST_SIMPLEREENROLL, &auth);
+}
+
+int edc_client_step(edc_client_t *c, int64_t *next_s) {
+  int64_t now;
+  int ret = 0;
+  edc_action_t act;
+  if (c == NULL || c->port->wall_time_s == NULL) return EDC_ERR_INVALID_ARG;
+  now = c->port->wall_time_s(c->port->ctx);
+  act = edc_sched_decide(&c->sched, now, c->have_op, c->op_not_after);
+  if (act != EDC_ACTION_WAIT) {
+    if (!c->have_trust) ret = edc_client_cacerts(c);
+    if (ret == 0) ret = act == EDC_ACTION_REENROLL ? edc_client_reenroll(c) : edc_client_enroll(c);
+    if (ret != 0) {
+      uint32_t rnd = 0;
+      (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
+      edc_sched_failed(&c->sched, now, c->last_has_retry_after, c->last_retry_after_s, rnd);
+    }
+  }
+  if (next_s) *next_s = c->sched.next_s;
+  return ret;
+}
+
+const mbedtls_x509_crt *edc_client_operational(const edc_client_t *c, int64_t *not_before,
+                                               int64_t *not_after) {
+  if (c == NULL || !c->have_op) return NULL;
+  if (not_before) *not_before = c->op_not_before;
+  if (not_after) *not_after = c->op_not_after;
+  return &c->op_crt;
+}
+
+int edc_client_has_trust(const edc_client_t *c) { return c != NULL && c->have_trust; }
+
+const mbedtls_x509_crt *edc_client_trust(const edc_client_t *c) {
+  return (c != NULL && c->have_trust) ? &c->trust : NULL;
+}
+
+const mbedtls_x509_crt *edc_client_bootstrap(const edc_client_t *c) {
+  return (c != NULL && c->have_boot) ? &c->boot_crt : NULL;
+}
+
+int64_t edc_client_renew_at(const edc_client_t *c) {
+  return (c != NULL && c->have_op) ? c->sched.renew_at : 0;
+}
+
+uint32_t edc_client_retry_after(const edc_client_t *c) { return c ? c->last_retry_after_s : 0; }
