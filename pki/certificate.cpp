@@ -42,9 +42,15 @@ std::vector<SubjectAltName> describeGeneralNames(const GENERAL_NAMES* names) {
                          static_cast<size_t>(ASN1_STRING_length(s)));
     };
     switch (gn->type) {
-      case GEN_DNS: out.push_back("DNS:" + ia5(gn->d.dNSName)); break;
-      case GEN_URI: out.push_back("URI:" + ia5(gn->d.uniformResourceIdentifier)); break;
-      case GEN_EMAIL: out.push_back("email:" + ia5(gn->d.rfc822Name)); break;
+      case GEN_DNS:
+        out.push_back("DNS:" + ia5(gn->d.dNSName));
+        break;
+      case GEN_URI:
+        out.push_back("URI:" + ia5(gn->d.uniformResourceIdentifier));
+        break;
+      case GEN_EMAIL:
+        out.push_back("email:" + ia5(gn->d.rfc822Name));
+        break;
       case GEN_IPADD: {
         const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
         char buf[64] = {0};
@@ -63,8 +69,12 @@ std::vector<SubjectAltName> describeGeneralNames(const GENERAL_NAMES* names) {
         out.push_back(std::string("otherName:") + oid);
         break;
       }
-      case GEN_DIRNAME: out.push_back("dirName:" + nameToString(gn->d.directoryName)); break;
-      default: out.push_back("other:" + std::to_string(gn->type)); break;
+      case GEN_DIRNAME:
+        out.push_back("dirName:" + nameToString(gn->d.directoryName));
+        break;
+      default:
+        out.push_back("other:" + std::to_string(gn->type));
+        break;
     }
   }
   return out;
@@ -75,7 +85,8 @@ Result<Certificate> Certificate::fromDer(const uint8_t* der, size_t len) {
   X509* raw = d2i_X509(nullptr, &p, static_cast<long>(len));
   if (!raw) return opensslError(ErrorCode::kMalformed, "not a DER certificate");
   UniquePtr<X509> x(raw);
-  if (p != der + len) return makeError(ErrorCode::kMalformed, "trailing bytes after the certificate");
+  if (p != der + len)
+    return makeError(ErrorCode::kMalformed, "trailing bytes after the certificate");
   return Certificate(std::move(x));
 }
 

@@ -12,7 +12,8 @@
 
 namespace enroll::pki {
 
-/** One subjectAltName entry as "DNS:name", "URI:urn:...", "IP:1.2.3.4", "email:x@y", "otherName:<oid>". */
+/** One subjectAltName entry as "DNS:name", "URI:urn:...", "IP:1.2.3.4", "email:x@y",
+ * "otherName:<oid>". */
 using SubjectAltName = std::string;
 
 /** Converts an ASN1_TIME to seconds since the epoch (UTC). */

@@ -11,7 +11,8 @@ Result<CertificateRequest> CertificateRequest::fromDer(const uint8_t* der, size_
   X509_REQ* raw = d2i_X509_REQ(nullptr, &p, static_cast<long>(len));
   if (!raw) return opensslError(ErrorCode::kMalformed, "not a DER PKCS#10 request");
   UniquePtr<X509_REQ> r(raw);
-  if (p != der + len) return makeError(ErrorCode::kMalformed, "trailing bytes after the PKCS#10 request");
+  if (p != der + len)
+    return makeError(ErrorCode::kMalformed, "trailing bytes after the PKCS#10 request");
   if (!X509_REQ_get0_pubkey(r.get())) {
     return opensslError(ErrorCode::kMalformed, "the PKCS#10 request has an unreadable public key");
   }

@@ -12,7 +12,9 @@ namespace enroll::pki {
 class CertificateRequest {
  public:
   static Result<CertificateRequest> fromDer(const uint8_t* der, size_t len);
-  static Result<CertificateRequest> fromDer(const Bytes& der) { return fromDer(der.data(), der.size()); }
+  static Result<CertificateRequest> fromDer(const Bytes& der) {
+    return fromDer(der.data(), der.size());
+  }
   static Result<CertificateRequest> fromPem(std::string_view pem);
 
   CertificateRequest(CertificateRequest&&) noexcept = default;

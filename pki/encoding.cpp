@@ -10,7 +10,8 @@ namespace enroll::pki {
 
 std::string base64Encode(const uint8_t* data, size_t len) {
   std::string out(4 * ((len + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -47,7 +48,8 @@ Result<Bytes> base64Decode(std::string_view text) {
     clean += c;
   }
   if (clean.empty()) return makeError(ErrorCode::kMalformed, "body is empty");
-  if (clean.size() % 4 != 0) return makeError(ErrorCode::kMalformed, "base64 length is not a multiple of 4");
+  if (clean.size() % 4 != 0)
+    return makeError(ErrorCode::kMalformed, "base64 length is not a multiple of 4");
   size_t pad = 0;
   if (clean.back() == '=') pad++;
   if (clean.size() >= 2 && clean[clean.size() - 2] == '=') pad++;
@@ -79,9 +81,12 @@ Result<Bytes> hexDecode(std::string_view text) {
   for (char c : text) {
     if (c == ':' || c == ' ') continue;
     int v = -1;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
     if (v < 0) return makeError(ErrorCode::kMalformed, "not a hex string");
     if (hi < 0) {
       hi = v;

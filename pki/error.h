@@ -5,7 +5,8 @@
 
 namespace enroll::pki {
 
-/** The small set of error codes; transports map each to an HTTP status, CoAP code or SCEP failInfo. */
+/** The small set of error codes; transports map each to an HTTP status, CoAP code or SCEP failInfo.
+ */
 enum class ErrorCode {
   kInvalidArgument,   ///< The request is well formed but asks for something not allowed.
   kMalformed,         ///< The bytes could not be decoded.

@@ -20,9 +20,10 @@ namespace enroll::pki {
 template <typename T>
 struct Deleter;
 
-#define ENROLL_DEFINE_DELETER(type, fn) \
-  template <>                           \
-  struct Deleter<type> {                \
+// NOLINTBEGIN(bugprone-macro-parentheses): type is a type name.
+#define ENROLL_DEFINE_DELETER(type, fn)       \
+  template <>                                 \
+  struct Deleter<type> {                      \
     void operator()(type* p) const { fn(p); } \
   };
 
@@ -64,6 +65,7 @@ struct X509StackDeleter {
 using X509Stack = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
 #undef ENROLL_DEFINE_DELETER
+// NOLINTEND(bugprone-macro-parentheses)
 
 /** std::unique_ptr with the OpenSSL free function of T. */
 template <typename T>

@@ -30,7 +30,8 @@ Result<std::vector<Certificate>> parseCertsOnly(const Bytes& der) {
   }
   std::vector<Certificate> out;
   STACK_OF(X509)* certs = p7->d.sign->cert;
-  for (int i = 0; i < sk_X509_num(certs); ++i) out.push_back(Certificate::share(sk_X509_value(certs, i)));
+  for (int i = 0; i < sk_X509_num(certs); ++i)
+    out.push_back(Certificate::share(sk_X509_value(certs, i)));
   return out;
 }
 

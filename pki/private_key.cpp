@@ -22,19 +22,28 @@ Result<KeyType> parseKeyType(std::string_view name) {
   if (n == "rsa3072") return KeyType::kRsa3072;
   if (n == "rsa4096") return KeyType::kRsa4096;
   if (n == "ed25519") return KeyType::kEd25519;
-  return makeError(ErrorCode::kInvalidArgument, "unknown key type '" + std::string(name) +
-                   "' (use ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096 or ed25519)");
+  return makeError(
+      ErrorCode::kInvalidArgument,
+      "unknown key type '" + std::string(name) +
+          "' (use ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096 or ed25519)");
 }
 
 std::string keyTypeName(KeyType t) {
   switch (t) {
-    case KeyType::kEcP256: return "ec-p256";
-    case KeyType::kEcP384: return "ec-p384";
-    case KeyType::kEcP521: return "ec-p521";
-    case KeyType::kRsa2048: return "rsa-2048";
-    case KeyType::kRsa3072: return "rsa-3072";
-    case KeyType::kRsa4096: return "rsa-4096";
-    case KeyType::kEd25519: return "ed25519";
+    case KeyType::kEcP256:
+      return "ec-p256";
+    case KeyType::kEcP384:
+      return "ec-p384";
+    case KeyType::kEcP521:
+      return "ec-p521";
+    case KeyType::kRsa2048:
+      return "rsa-2048";
+    case KeyType::kRsa3072:
+      return "rsa-3072";
+    case KeyType::kRsa4096:
+      return "rsa-4096";
+    case KeyType::kEd25519:
+      return "ed25519";
   }
   return "unknown";
 }
@@ -51,7 +60,8 @@ std::string describeKey(const EVP_PKEY* key) {
     case EVP_PKEY_EC: {
       char group[64] = {0};
       size_t len = 0;
-      if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len)) {
+      if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                          &len)) {
         return "ec-unknown";
       }
       std::string g(group, len);
@@ -68,13 +78,27 @@ std::string describeKey(const EVP_PKEY* key) {
 Result<PrivateKey> PrivateKey::generate(KeyType type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case KeyType::kEcP256: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case KeyType::kEcP384: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case KeyType::kEcP521: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"); break;
-    case KeyType::kRsa2048: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-    case KeyType::kRsa3072: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
-    case KeyType::kRsa4096: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
-    case KeyType::kEd25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kEcP256:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case KeyType::kEcP384:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case KeyType::kEcP521:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521");
+      break;
+    case KeyType::kRsa2048:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+      break;
+    case KeyType::kRsa3072:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072});
+      break;
+    case KeyType::kRsa4096:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096});
+      break;
+    case KeyType::kEd25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   if (!raw) return opensslError(ErrorCode::kInternal, "key generation failed");
   return PrivateKey(UniquePtr<EVP_PKEY>(raw));
@@ -94,8 +118,9 @@ Result<PrivateKey> PrivateKey::fromPem(std::string_view pem, const SecretString*
                                           const_cast<SecretString*>(passphrase));
   if (!raw) {
     return opensslError(ErrorCode::kInvalidArgument,
-                        passphrase ? "cannot read the private key (wrong passphrase?)"
-                                   : "cannot read the private key (encrypted keys need a passphrase)");
+                        passphrase
+                            ? "cannot read the private key (wrong passphrase?)"
+                            : "cannot read the private key (encrypted keys need a passphrase)");
   }
   return PrivateKey(UniquePtr<EVP_PKEY>(raw));
 }

@@ -17,7 +17,8 @@ Result<KeyType> parseKeyType(std::string_view name);
 /** The canonical name: "ec-p256", "rsa-2048", "ed25519". */
 std::string keyTypeName(KeyType t);
 
-/** Describes a public key: "ec-p256", "rsa-2048", "ed25519", or "rsa-1024"/"ec-secp256k1" for others. */
+/** Describes a public key: "ec-p256", "rsa-2048", "ed25519", or "rsa-1024"/"ec-secp256k1" for
+ * others. */
 std::string describeKey(const EVP_PKEY* key);
 
 /** A private key. Copying shares the underlying key (it is immutable once made). */

@@ -11,10 +11,14 @@ using pki::makeError;
 
 std::string authMethodName(AuthMethod m) {
   switch (m) {
-    case AuthMethod::kBootstrapCertificate: return "bootstrap-certificate";
-    case AuthMethod::kOperationalCertificate: return "operational-certificate";
-    case AuthMethod::kBasic: return "basic";
-    case AuthMethod::kChallenge: return "challenge";
+    case AuthMethod::kBootstrapCertificate:
+      return "bootstrap-certificate";
+    case AuthMethod::kOperationalCertificate:
+      return "operational-certificate";
+    case AuthMethod::kBasic:
+      return "basic";
+    case AuthMethod::kChallenge:
+      return "challenge";
   }
   return "unknown";
 }
@@ -42,9 +46,9 @@ pki::Result<Identity> Authorizer::authorize(const EnrollmentRequest& request,
   return identity;
 }
 
-pki::Result<Identity> Authorizer::authenticate(const EnrollmentRequest& request,
-                                               const EnrollmentPolicy& policy,
-                                               const std::vector<pki::Certificate>& ca_chain) const {
+pki::Result<Identity> Authorizer::authenticate(
+    const EnrollmentRequest& request, const EnrollmentPolicy& policy,
+    const std::vector<pki::Certificate>& ca_chain) const {
   const auto& creds = request.credentials;
   if (request.operation == Operation::kReEnroll) {
     // RFC 7030 4.2.2: re-enrollment is authenticated by the certificate being renewed; SCEP
@@ -52,9 +56,11 @@ pki::Result<Identity> Authorizer::authenticate(const EnrollmentRequest& request,
     if (!policy.allow_renewal) {
       return makeError(ErrorCode::kPermissionDenied, "renewal is not allowed on this label");
     }
-    if (creds.message_signer) return byOperationalCertificate({*creds.message_signer}, policy, ca_chain);
+    if (creds.message_signer)
+      return byOperationalCertificate({*creds.message_signer}, policy, ca_chain);
     if (creds.tls_chain.empty()) {
-      return makeError(ErrorCode::kUnauthenticated, "re-enrollment needs the current certificate as client certificate");
+      return makeError(ErrorCode::kUnauthenticated,
+                       "re-enrollment needs the current certificate as client certificate");
     }
     return byOperationalCertificate(creds.tls_chain, policy, ca_chain);
   }
@@ -72,7 +78,8 @@ pki::Result<Identity> Authorizer::authenticate(const EnrollmentRequest& request,
     }
     // Not a bootstrap certificate: it may be one of our operational certificates.
     bool ours = !ca_chain.empty() && creds.tls_chain[0].isSignedBy(ca_chain[0]);
-    if (ours && policy.allow_renewal) return byOperationalCertificate(creds.tls_chain, policy, ca_chain);
+    if (ours && policy.allow_renewal)
+      return byOperationalCertificate(creds.tls_chain, policy, ca_chain);
     // With other credentials present, a foreign client certificate is not the credential used.
     if (!(creds.basic_user && policy.allow_basic)) return std::move(verified).error();
   }
@@ -84,30 +91,35 @@ pki::Result<Identity> Authorizer::authenticate(const EnrollmentRequest& request,
   }
   if (request.protocol == enrollment::Protocol::kScep && !policy.scep_challenge.empty()) {
     auto challenge = request.csr.challengePassword();
-    if (!challenge) return makeError(ErrorCode::kUnauthenticated, "the request has no challengePassword");
+    if (!challenge)
+      return makeError(ErrorCode::kUnauthenticated, "the request has no challengePassword");
     if (!pki::constantTimeEquals(challenge->reveal(), policy.scep_challenge.reveal())) {
       return makeError(ErrorCode::kUnauthenticated, "wrong challengePassword");
     }
     auto id = request.csr.subjectEntry(NID_serialNumber);
     if (!id) id = request.csr.subjectEntry(NID_commonName);
-    if (!id || id->empty()) return makeError(ErrorCode::kInvalidArgument, "the request names no device (CN or serialNumber)");
+    if (!id || id->empty())
+      return makeError(ErrorCode::kInvalidArgument,
+                       "the request names no device (CN or serialNumber)");
     Identity identity;
     identity.device_id = *id;
     identity.method = AuthMethod::kChallenge;
     return identity;
   }
-  return makeError(ErrorCode::kUnauthenticated, "no credentials: present a bootstrap certificate" +
-                                                    std::string(policy.allow_basic ? " or HTTP Basic credentials" : ""));
+  return makeError(ErrorCode::kUnauthenticated,
+                   "no credentials: present a bootstrap certificate" +
+                       std::string(policy.allow_basic ? " or HTTP Basic credentials" : ""));
 }
 
-pki::Result<Identity> Authorizer::byOperationalCertificate(const std::vector<pki::Certificate>& presented,
-                                                           const EnrollmentPolicy& policy,
-                                                           const std::vector<pki::Certificate>& ca_chain) const {
+pki::Result<Identity> Authorizer::byOperationalCertificate(
+    const std::vector<pki::Certificate>& presented, const EnrollmentPolicy& policy,
+    const std::vector<pki::Certificate>& ca_chain) const {
   const pki::Certificate& leaf = presented[0];
   std::time_t now = clock_.now();
   std::time_t grace = static_cast<std::time_t>(policy.renewal_grace_days) * 86400;
   if (leaf.notAfter() < now && now - leaf.notAfter() > grace) {
-    return makeError(ErrorCode::kUnauthenticated, "the certificate has expired (beyond the renewal grace period)");
+    return makeError(ErrorCode::kUnauthenticated,
+                     "the certificate has expired (beyond the renewal grace period)");
   }
   // Within the grace period, check the chain as it was just before expiry.
   std::time_t check_time = leaf.notAfter() < now ? leaf.notAfter() - 1 : now;
@@ -151,7 +163,8 @@ pki::Result<Identity> Authorizer::byBasic(const EnrollmentRequest& request) cons
     return makeError(ErrorCode::kUnauthenticated, "wrong user name or password");
   }
   if (!record->label.empty() && record->label != request.label) {
-    return makeError(ErrorCode::kPermissionDenied, "these credentials are not valid for this label");
+    return makeError(ErrorCode::kPermissionDenied,
+                     "these credentials are not valid for this label");
   }
   Identity identity;
   identity.device_id = record->device_id.empty() ? record->username : record->device_id;
@@ -161,26 +174,30 @@ pki::Result<Identity> Authorizer::byBasic(const EnrollmentRequest& request) cons
 
 pki::Result<void> Authorizer::checkChannelBinding(const EnrollmentRequest& request,
                                                   const EnrollmentPolicy& policy) const {
-  if (request.protocol == enrollment::Protocol::kScep) return pki::ok();  // challengePassword is SCEP's own
+  if (request.protocol == enrollment::Protocol::kScep)
+    return pki::ok();  // challengePassword is SCEP's own
   const auto& binding = request.credentials.channel_binding;
   auto challenge = request.csr.challengePassword();
   if (!challenge) {
     if (policy.require_channel_binding) {
       return makeError(ErrorCode::kPermissionDenied,
-                       "policy require_channel_binding: the CSR must carry the TLS channel binding as challengePassword");
+                       "policy require_channel_binding: the CSR must carry the TLS channel binding "
+                       "as challengePassword");
     }
     return pki::ok();
   }
   if (binding.empty()) {
-    return makeError(ErrorCode::kPermissionDenied, "channel binding is not available on this connection");
+    return makeError(ErrorCode::kPermissionDenied,
+                     "channel binding is not available on this connection");
   }
   // RFC 7030 3.5: the challengePassword holds the base64 of tls-unique (RFC 9266's
   // tls-exporter on TLS 1.3, where tls-unique does not exist).
   std::string expected = pki::base64Encode(binding);
   if (!pki::constantTimeEquals(challenge->reveal(), expected)) {
-    return makeError(ErrorCode::kPermissionDenied, "the CSR's challengePassword does not match the " +
-                                                       request.credentials.channel_binding_type +
-                                                       " value of this TLS connection");
+    return makeError(ErrorCode::kPermissionDenied,
+                     "the CSR's challengePassword does not match the " +
+                         request.credentials.channel_binding_type +
+                         " value of this TLS connection");
   }
   return pki::ok();
 }
@@ -191,18 +208,22 @@ pki::Result<void> Authorizer::checkRegistry(Identity& identity, const Enrollment
   if (!device) {
     if (device.error().code != ErrorCode::kNotFound) return std::move(device).error();
     if (policy.known_devices_only) {
-      return makeError(ErrorCode::kPermissionDenied,
-                       "policy known_devices_only: device " + identity.device_id + " is not in the registry");
+      return makeError(
+          ErrorCode::kPermissionDenied,
+          "policy known_devices_only: device " + identity.device_id + " is not in the registry");
     }
   } else {
-    if (device->state == store::DeviceState::kBlocked || device->state == store::DeviceState::kRetired) {
+    if (device->state == store::DeviceState::kBlocked ||
+        device->state == store::DeviceState::kRetired) {
       return makeError(ErrorCode::kPermissionDenied, "device " + identity.device_id + " is " +
                                                          store::deviceStateName(device->state));
     }
-    if (identity.method == AuthMethod::kBootstrapCertificate && !device->bootstrap_fingerprint.empty() &&
+    if (identity.method == AuthMethod::kBootstrapCertificate &&
+        !device->bootstrap_fingerprint.empty() &&
         device->bootstrap_fingerprint != identity.bootstrap_fingerprint) {
       return makeError(ErrorCode::kPermissionDenied,
-                       "the bootstrap certificate is not the one the registry expects for device " + identity.device_id);
+                       "the bootstrap certificate is not the one the registry expects for device " +
+                           identity.device_id);
     }
     identity.device = std::move(device).value();
   }
@@ -210,9 +231,10 @@ pki::Result<void> Authorizer::checkRegistry(Identity& identity, const Enrollment
       policy.max_enrollments_per_bootstrap > 0) {
     ENROLL_TRY(int64_t used, store_.countByBootstrap(identity.bootstrap_fingerprint));
     if (used >= policy.max_enrollments_per_bootstrap) {
-      return makeError(ErrorCode::kPermissionDenied,
-                       "policy max_enrollments_per_bootstrap: this bootstrap certificate has already enrolled " +
-                           std::to_string(used) + " time(s)");
+      return makeError(
+          ErrorCode::kPermissionDenied,
+          "policy max_enrollments_per_bootstrap: this bootstrap certificate has already enrolled " +
+              std::to_string(used) + " time(s)");
     }
   }
   return pki::ok();

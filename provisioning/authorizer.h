@@ -75,9 +75,9 @@ class Authorizer {
   pki::Result<Identity> authenticate(const enrollment::EnrollmentRequest& request,
                                      const EnrollmentPolicy& policy,
                                      const std::vector<pki::Certificate>& ca_chain) const;
-  pki::Result<Identity> byOperationalCertificate(const std::vector<pki::Certificate>& presented,
-                                                 const EnrollmentPolicy& policy,
-                                                 const std::vector<pki::Certificate>& ca_chain) const;
+  pki::Result<Identity> byOperationalCertificate(
+      const std::vector<pki::Certificate>& presented, const EnrollmentPolicy& policy,
+      const std::vector<pki::Certificate>& ca_chain) const;
   pki::Result<Identity> byBasic(const enrollment::EnrollmentRequest& request) const;
   pki::Result<void> checkChannelBinding(const enrollment::EnrollmentRequest& request,
                                         const EnrollmentPolicy& policy) const;

@@ -6,18 +6,20 @@
 
 namespace enroll::provisioning {
 
-static pki::Bytes derive(const pki::SecretString& password, const pki::Bytes& salt, int iterations) {
+static pki::Bytes derive(const pki::SecretString& password, const pki::Bytes& salt,
+                         int iterations) {
   pki::Bytes out(32);
-  PKCS5_PBKDF2_HMAC(password.reveal().data(), static_cast<int>(password.reveal().size()), salt.data(),
-                    static_cast<int>(salt.size()), iterations, EVP_sha256(), static_cast<int>(out.size()),
-                    out.data());
+  PKCS5_PBKDF2_HMAC(password.reveal().data(), static_cast<int>(password.reveal().size()),
+                    salt.data(), static_cast<int>(salt.size()), iterations, EVP_sha256(),
+                    static_cast<int>(out.size()), out.data());
   return out;
 }
 
 pki::Result<std::string> hashPassword(const pki::SecretString& password, int iterations) {
   ENROLL_TRY(pki::Bytes salt, pki::randomBytes(16));
   pki::Bytes h = derive(password, salt, iterations);
-  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + pki::hexEncode(salt) + "$" + pki::hexEncode(h);
+  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + pki::hexEncode(salt) + "$" +
+         pki::hexEncode(h);
 }
 
 bool verifyPassword(const pki::SecretString& password, const std::string& stored) {
@@ -35,9 +37,9 @@ bool verifyPassword(const pki::SecretString& password, const std::string& stored
   auto expected = pki::hexDecode(parts[3]);
   if (!salt || !expected) return false;
   pki::Bytes h = derive(password, *salt, iterations);
-  return pki::constantTimeEquals(std::string_view(reinterpret_cast<const char*>(h.data()), h.size()),
-                                 std::string_view(reinterpret_cast<const char*>(expected->data()),
-                                                  expected->size()));
+  return pki::constantTimeEquals(
+      std::string_view(reinterpret_cast<const char*>(h.data()), h.size()),
+      std::string_view(reinterpret_cast<const char*>(expected->data()), expected->size()));
 }
 
 }  // namespace enroll::provisioning

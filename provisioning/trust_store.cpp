@@ -11,7 +11,8 @@ using pki::makeError;
 
 pki::Result<void> TrustStore::add(TrustAnchorSet set) {
   if (set.anchors.empty()) {
-    return makeError(ErrorCode::kInvalidArgument, "trust anchor set '" + set.name + "' has no CA certificate");
+    return makeError(ErrorCode::kInvalidArgument,
+                     "trust anchor set '" + set.name + "' has no CA certificate");
   }
   for (const auto& c : set.anchors) {
     if (!c.isCa()) {
@@ -32,27 +33,31 @@ std::vector<std::string> TrustStore::names() const {
 
 static std::string verifyReason(int code) {
   switch (code) {
-    case X509_V_ERR_CERT_HAS_EXPIRED: return "the certificate has expired";
-    case X509_V_ERR_CERT_NOT_YET_VALID: return "the certificate is not yet valid";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "the certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "the certificate is not yet valid";
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
       return "the certificate does not chain to a trusted CA";
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return "the certificate's signature does not verify";
-    default: return X509_verify_cert_error_string(code);
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      return "the certificate's signature does not verify";
+    default:
+      return X509_verify_cert_error_string(code);
   }
 }
 
-pki::Result<std::vector<pki::Certificate>> verifyChain(const std::vector<pki::Certificate>& presented,
-                                                       const std::vector<pki::Certificate>& anchors,
-                                                       const std::vector<pki::Certificate>& intermediates,
-                                                       std::time_t check_time) {
+pki::Result<std::vector<pki::Certificate>> verifyChain(
+    const std::vector<pki::Certificate>& presented, const std::vector<pki::Certificate>& anchors,
+    const std::vector<pki::Certificate>& intermediates, std::time_t check_time) {
   if (presented.empty()) return makeError(ErrorCode::kUnauthenticated, "no client certificate");
   pki::UniquePtr<X509_STORE> store(X509_STORE_new());
   for (const auto& a : anchors) X509_STORE_add_cert(store.get(), a.native());
   pki::X509Stack untrusted(sk_X509_new_null());
-  for (size_t i = 1; i < presented.size(); ++i) sk_X509_push(untrusted.get(), X509_dup(presented[i].native()));
+  for (size_t i = 1; i < presented.size(); ++i)
+    sk_X509_push(untrusted.get(), X509_dup(presented[i].native()));
   for (const auto& c : intermediates) sk_X509_push(untrusted.get(), X509_dup(c.native()));
 
   pki::UniquePtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
@@ -69,11 +74,13 @@ pki::Result<std::vector<pki::Certificate>> verifyChain(const std::vector<pki::Ce
   }
   std::vector<pki::Certificate> path;
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  for (int i = 0; i < sk_X509_num(chain); ++i) path.push_back(pki::Certificate::share(sk_X509_value(chain, i)));
+  for (int i = 0; i < sk_X509_num(chain); ++i)
+    path.push_back(pki::Certificate::share(sk_X509_value(chain, i)));
   // A leaf that declares key usage must allow signatures: it signs the TLS handshake.
   uint32_t ku = X509_get_key_usage(presented[0].native());
   if (ku != UINT32_MAX && !(ku & KU_DIGITAL_SIGNATURE)) {
-    return makeError(ErrorCode::kUnauthenticated, "the certificate's key usage does not allow digitalSignature");
+    return makeError(ErrorCode::kUnauthenticated,
+                     "the certificate's key usage does not allow digitalSignature");
   }
   return path;
 }
@@ -82,7 +89,8 @@ pki::Result<VerifiedChain> TrustStore::verify(const std::vector<pki::Certificate
                                               const std::vector<std::string>& set_names,
                                               std::time_t now) const {
   if (presented.empty()) return makeError(ErrorCode::kUnauthenticated, "no client certificate");
-  pki::Error last = makeError(ErrorCode::kUnauthenticated, "no bootstrap trust anchor is configured for this label");
+  pki::Error last = makeError(ErrorCode::kUnauthenticated,
+                              "no bootstrap trust anchor is configured for this label");
   for (const auto& name : set_names) {
     auto it = sets_.find(name);
     if (it == sets_.end()) continue;
@@ -99,12 +107,15 @@ pki::Result<VerifiedChain> TrustStore::verify(const std::vector<pki::Certificate
 pki::Result<DeviceIdSource> parseDeviceIdSource(const std::string& s) {
   if (s == "serialNumber" || s == "serial-number") return DeviceIdSource::kSubjectSerialNumber;
   if (s == "cn" || s == "CN" || s == "commonName") return DeviceIdSource::kSubjectCommonName;
-  if (s == "hardware-module-name" || s == "hardwareModuleName") return DeviceIdSource::kHardwareModuleName;
-  return makeError(ErrorCode::kInvalidArgument, "unknown device id source '" + s +
-                                                    "' (use serialNumber, cn or hardware-module-name)");
+  if (s == "hardware-module-name" || s == "hardwareModuleName")
+    return DeviceIdSource::kHardwareModuleName;
+  return makeError(
+      ErrorCode::kInvalidArgument,
+      "unknown device id source '" + s + "' (use serialNumber, cn or hardware-module-name)");
 }
 
-/** Reads hwSerialNum from a HardwareModuleName otherName (id-on-hardwareModuleName, 1.3.6.1.5.5.7.8.4). */
+/** Reads hwSerialNum from a HardwareModuleName otherName
+ * (id-on-hardwareModuleName, 1.3.6.1.5.5.7.8.4). */
 static std::optional<std::string> hardwareModuleSerial(const pki::Certificate& cert) {
   pki::UniquePtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(cert.native(), NID_subject_alt_name, nullptr, nullptr)));
@@ -151,7 +162,8 @@ pki::Result<std::string> deviceIdOf(const pki::Certificate& cert, DeviceIdSource
   }
   for (char c : *id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return makeError(ErrorCode::kUnauthenticated, "the device id in the bootstrap certificate has control characters");
+      return makeError(ErrorCode::kUnauthenticated,
+                       "the device id in the bootstrap certificate has control characters");
     }
   }
   return *id;

@@ -32,7 +32,7 @@ class TrustStore {
   TrustStore() = default;
   /** Adds a set; InvalidArgument if it has no anchor or a certificate in it is not a CA. */
   pki::Result<void> add(TrustAnchorSet set);
-  bool has(const std::string& name) const { return sets_.count(name) > 0; }
+  bool has(const std::string& name) const { return sets_.contains(name); }
   std::vector<std::string> names() const;
 
   /**
@@ -40,7 +40,8 @@ class TrustStore {
    * Unauthenticated with a reason (unknown CA, expired, not yet valid, wrong key usage).
    */
   pki::Result<VerifiedChain> verify(const std::vector<pki::Certificate>& presented,
-                                    const std::vector<std::string>& set_names, std::time_t now) const;
+                                    const std::vector<std::string>& set_names,
+                                    std::time_t now) const;
 
  private:
   std::map<std::string, TrustAnchorSet> sets_;
@@ -50,10 +51,9 @@ class TrustStore {
  * Verifies a chain against explicit anchors (shared with renewal checks against our own CA).
  * check_time is the time to verify at.
  */
-pki::Result<std::vector<pki::Certificate>> verifyChain(const std::vector<pki::Certificate>& presented,
-                                                       const std::vector<pki::Certificate>& anchors,
-                                                       const std::vector<pki::Certificate>& intermediates,
-                                                       std::time_t check_time);
+pki::Result<std::vector<pki::Certificate>> verifyChain(
+    const std::vector<pki::Certificate>& presented, const std::vector<pki::Certificate>& anchors,
+    const std::vector<pki::Certificate>& intermediates, std::time_t check_time);
 
 /** Where the device id is read from in a bootstrap certificate. */
 enum class DeviceIdSource { kSubjectSerialNumber, kSubjectCommonName, kHardwareModuleName };

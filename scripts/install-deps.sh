@@ -19,6 +19,7 @@ testing=(
   libmbedtls-dev                   # the device client (MbedTLS 2.28) on the host
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dpkg-dev  # device client on emulated Cortex-M
   libcoap3-bin python3             # coap-server/coap-client: a libcoap peer for the device client's DTLS tests
+  clang-format clang-tidy          # the style checks (.clang-format, .clang-tidy)
 )
 
 mode=${1:---test}

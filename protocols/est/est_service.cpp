@@ -35,7 +35,8 @@ EstResponse errorResponse(const pki::Error& e, const std::string& realm = {}) {
   r.content_type = "text/plain";
   r.body = e.message + "\n";
   r.outcome = e.toString();
-  if (r.status == 401 && !realm.empty()) r.headers["WWW-Authenticate"] = "Basic realm=\"" + realm + "\"";
+  if (r.status == 401 && !realm.empty())
+    r.headers["WWW-Authenticate"] = "Basic realm=\"" + realm + "\"";
   if (r.status == 503) r.headers["Retry-After"] = "30";
   return r;
 }
@@ -49,12 +50,18 @@ void setBase64Body(EstResponse& r, const std::string& content_type, const pki::B
 
 const char* operationName(EstOperation op) {
   switch (op) {
-    case EstOperation::kCaCerts: return "cacerts";
-    case EstOperation::kSimpleEnroll: return "simpleenroll";
-    case EstOperation::kSimpleReEnroll: return "simplereenroll";
-    case EstOperation::kCsrAttrs: return "csrattrs";
-    case EstOperation::kServerKeyGen: return "serverkeygen";
-    case EstOperation::kFullCmc: return "fullcmc";
+    case EstOperation::kCaCerts:
+      return "cacerts";
+    case EstOperation::kSimpleEnroll:
+      return "simpleenroll";
+    case EstOperation::kSimpleReEnroll:
+      return "simplereenroll";
+    case EstOperation::kCsrAttrs:
+      return "csrattrs";
+    case EstOperation::kServerKeyGen:
+      return "serverkeygen";
+    case EstOperation::kFullCmc:
+      return "fullcmc";
   }
   return "unknown";
 }
@@ -66,7 +73,8 @@ void appendLength(pki::Bytes& out, size_t len) {
     return;
   }
   pki::Bytes digits;
-  for (size_t l = len; l > 0; l >>= 8) digits.insert(digits.begin(), static_cast<uint8_t>(l & 0xff));
+  for (size_t l = len; l > 0; l >>= 8)
+    digits.insert(digits.begin(), static_cast<uint8_t>(l & 0xff));
   out.push_back(static_cast<uint8_t>(0x80 | digits.size()));
   out.insert(out.end(), digits.begin(), digits.end());
 }
@@ -97,15 +105,24 @@ pki::Bytes concat(std::initializer_list<pki::Bytes> parts) {
 
 int httpStatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kMalformed: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kPermissionDenied: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kPending: return 202;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kMalformed:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kPending:
+      return 202;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -118,18 +135,24 @@ pki::Result<EstPath> parseEstPath(const std::string& path) {
   size_t start = 0;
   while (start <= rest.size()) {
     size_t slash = rest.find('/', start);
-    std::string seg = rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string seg =
+        rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (!seg.empty()) segs.push_back(seg);
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  if (segs.empty() || segs.size() > 2) return makeError(ErrorCode::kNotFound, "no such EST resource: " + p);
+  if (segs.empty() || segs.size() > 2)
+    return makeError(ErrorCode::kNotFound, "no such EST resource: " + p);
   static const std::map<std::string, EstOperation> kOps = {
-      {"cacerts", EstOperation::kCaCerts},           {"simpleenroll", EstOperation::kSimpleEnroll},
-      {"simplereenroll", EstOperation::kSimpleReEnroll}, {"csrattrs", EstOperation::kCsrAttrs},
-      {"serverkeygen", EstOperation::kServerKeyGen}, {"fullcmc", EstOperation::kFullCmc}};
+      {"cacerts", EstOperation::kCaCerts},
+      {"simpleenroll", EstOperation::kSimpleEnroll},
+      {"simplereenroll", EstOperation::kSimpleReEnroll},
+      {"csrattrs", EstOperation::kCsrAttrs},
+      {"serverkeygen", EstOperation::kServerKeyGen},
+      {"fullcmc", EstOperation::kFullCmc}};
   auto it = kOps.find(segs.back());
-  if (it == kOps.end()) return makeError(ErrorCode::kNotFound, "no such EST operation: " + segs.back());
+  if (it == kOps.end())
+    return makeError(ErrorCode::kNotFound, "no such EST operation: " + segs.back());
   EstPath out{segs.size() == 2 ? segs[0] : "", it->second};
   return out;
 }
@@ -181,7 +204,8 @@ EstResponse EstService::handle(const EstRequest& request) const {
   auto parsed = parseEstPath(request.path);
   if (!parsed) return errorResponse(parsed.error());
   const EstPath& path = *parsed;
-  bool is_get = path.operation == EstOperation::kCaCerts || path.operation == EstOperation::kCsrAttrs;
+  bool is_get =
+      path.operation == EstOperation::kCaCerts || path.operation == EstOperation::kCsrAttrs;
   EstResponse r;
   if ((is_get && request.method != "GET") || (!is_get && request.method != "POST")) {
     r = errorResponse(makeError(ErrorCode::kInvalidArgument, "method not allowed"));
@@ -239,8 +263,8 @@ EstResponse EstService::enroll(const EstPath& path, const EstRequest& request) c
     return r;
   }
   if (mediaType(request.content_type) != "application/pkcs10") {
-    EstResponse r = errorResponse(makeError(ErrorCode::kInvalidArgument,
-                                            "Content-Type must be application/pkcs10"));
+    EstResponse r = errorResponse(
+        makeError(ErrorCode::kInvalidArgument, "Content-Type must be application/pkcs10"));
     r.status = 415;
     return r;
   }
@@ -255,16 +279,17 @@ EstResponse EstService::enroll(const EstPath& path, const EstRequest& request) c
     if (!decoded) return errorResponse(decoded.error());
     der = std::move(decoded).value();
   } else {
-    EstResponse r = errorResponse(makeError(ErrorCode::kInvalidArgument,
-                                            "unsupported Content-Transfer-Encoding: " + cte));
+    EstResponse r = errorResponse(
+        makeError(ErrorCode::kInvalidArgument, "unsupported Content-Transfer-Encoding: " + cte));
     r.status = 415;
     return r;
   }
   auto csr = pki::CertificateRequest::fromDer(der);
   if (!csr) return errorResponse(csr.error(), info->basic_realm);
 
-  enrollment::EnrollmentRequest req{enrollment::Protocol::kEst, path.label, Operation::kEnroll,
-                                    std::move(csr).value(), request.credentials, std::nullopt};
+  enrollment::EnrollmentRequest req{enrollment::Protocol::kEst, path.label,
+                                    Operation::kEnroll,         std::move(csr).value(),
+                                    request.credentials,        std::nullopt};
   if (path.operation == EstOperation::kSimpleReEnroll) req.operation = Operation::kReEnroll;
   if (path.operation == EstOperation::kServerKeyGen) req.operation = Operation::kServerKeyGen;
 
@@ -296,10 +321,11 @@ EstResponse EstService::enroll(const EstPath& path, const EstRequest& request) c
   if (!boundary_bytes) return errorResponse(boundary_bytes.error());
   std::string boundary = "est-" + pki::hexEncode(*boundary_bytes);
   r.content_type = "multipart/mixed; boundary=" + boundary;
-  r.body = "--" + boundary + "\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+  r.body = "--" + boundary +
+           "\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
            pki::base64EncodeLines(*key) + "--" + boundary + "\r\nContent-Type: " + kPkcs7 +
-           "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pki::base64EncodeLines(*p7) + "--" + boundary +
-           "--\r\n";
+           "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pki::base64EncodeLines(*p7) + "--" +
+           boundary + "--\r\n";
   pki::Bytes& key_bytes = *key;
   OPENSSL_cleanse(key_bytes.data(), key_bytes.size());
   return r;

@@ -36,7 +36,14 @@ struct EstResponse {
 };
 
 /** The EST operations (RFC 7030 3.2.2). */
-enum class EstOperation { kCaCerts, kSimpleEnroll, kSimpleReEnroll, kCsrAttrs, kServerKeyGen, kFullCmc };
+enum class EstOperation {
+  kCaCerts,
+  kSimpleEnroll,
+  kSimpleReEnroll,
+  kCsrAttrs,
+  kServerKeyGen,
+  kFullCmc
+};
 
 /** A parsed EST path: "/.well-known/est[/<label>]/<operation>". */
 struct EstPath {
@@ -50,7 +57,7 @@ pki::Result<EstPath> parseEstPath(const std::string& path);
 pki::Bytes encodeCsrAttrs(const enrollment::CsrRequirements& req);
 
 struct EstOptions {
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_body_bytes = size_t{64} * 1024;
 };
 
 class EstService {

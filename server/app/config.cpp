@@ -25,16 +25,19 @@ std::string readFile(const std::string& path) {
 /** Walks one JSON object, checking types and remembering which keys were read. */
 class Reader {
  public:
-  Reader(Poco::JSON::Object::Ptr obj, std::string path) : obj_(std::move(obj)), path_(std::move(path)) {}
+  Reader(Poco::JSON::Object::Ptr obj, std::string path)
+      : obj_(std::move(obj)), path_(std::move(path)) {}
 
   /** Call after the last read: refuses any key that was not read. */
   void done() const {
     for (const auto& key : obj_->getNames()) {
-      if (!seen_.count(key)) throw ConfigError(where(key) + ": unknown key");
+      if (!seen_.contains(key)) throw ConfigError(where(key) + ": unknown key");
     }
   }
 
-  std::string where(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string where(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
   bool has(const std::string& key) const { return obj_->has(key); }
   std::vector<std::string> keys() const { return obj_->getNames(); }
 
@@ -54,9 +57,10 @@ class Reader {
     if (!take(key)) return;
     auto v = obj_->get(key);
     if (!v.isInteger()) throw ConfigError(where(key) + ": must be an integer");
-    long long n = v.convert<long long>();
+    auto n = v.convert<long long>();
     if (n < min || n > max) {
-      throw ConfigError(where(key) + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+      throw ConfigError(where(key) + ": must be between " + std::to_string(min) + " and " +
+                        std::to_string(max));
     }
     out = static_cast<int>(n);
   }
@@ -67,7 +71,8 @@ class Reader {
     out.clear();
     for (size_t i = 0; i < arr->size(); ++i) {
       auto v = arr->get(static_cast<unsigned>(i));
-      if (!v.isString()) throw ConfigError(where(key) + "[" + std::to_string(i) + "]: must be a string");
+      if (!v.isString())
+        throw ConfigError(where(key) + "[" + std::to_string(i) + "]: must be a string");
       out.push_back(v.extract<std::string>());
     }
   }
@@ -90,7 +95,8 @@ class Reader {
   std::set<std::string> seen_;
 };
 
-ca::Profile readProfile(Poco::JSON::Object::Ptr obj, const std::string& path, const std::string& name) {
+ca::Profile readProfile(const Poco::JSON::Object::Ptr& obj, const std::string& path,
+                        const std::string& name) {
   ca::Profile p;
   p.name = name;
   Reader r(obj, path);
@@ -102,9 +108,12 @@ ca::Profile readProfile(Poco::JSON::Object::Ptr obj, const std::string& path, co
   r.strings("subject_alt_names", p.subject_alt_names);
   std::string policy = "template";
   r.string("subject_policy", policy);
-  if (policy == "template") p.subject_policy = ca::SubjectPolicy::kTemplate;
-  else if (policy == "match") p.subject_policy = ca::SubjectPolicy::kMatch;
-  else throw ConfigError(r.where("subject_policy") + ": must be \"template\" or \"match\"");
+  if (policy == "template")
+    p.subject_policy = ca::SubjectPolicy::kTemplate;
+  else if (policy == "match")
+    p.subject_policy = ca::SubjectPolicy::kMatch;
+  else
+    throw ConfigError(r.where("subject_policy") + ": must be \"template\" or \"match\"");
   r.boolean("allow_csr_dns_names", p.allow_csr_dns_names);
   r.boolean("allow_sha1_csr", p.allow_sha1_csr);
   std::vector<std::string> keys;
@@ -135,7 +144,7 @@ ca::Profile readProfile(Poco::JSON::Object::Ptr obj, const std::string& path, co
   return p;
 }
 
-LabelConfig readLabel(Poco::JSON::Object::Ptr obj, const std::string& path) {
+LabelConfig readLabel(const Poco::JSON::Object::Ptr& obj, const std::string& path) {
   LabelConfig l;
   Reader r(obj, path);
   r.string("ca", l.ca);
@@ -223,7 +232,8 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     dr.string("driver", c.database_driver);
     dr.string("path", c.database_path);
     dr.integer("busy_timeout_ms", c.database_busy_timeout_ms, 0, 600000);
-    if (c.database_driver != "sqlite") throw ConfigError("database.driver: only \"sqlite\" is available");
+    if (c.database_driver != "sqlite")
+      throw ConfigError("database.driver: only \"sqlite\" is available");
     dr.done();
   }
   if (auto cas = r.object("cas")) {
@@ -261,36 +271,44 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       one.strings("certificates", t.certificates);
       one.strings("intermediates", t.intermediates);
       one.done();
-      if (t.certificates.empty()) throw ConfigError("trust_anchors." + name + ".certificates: at least one file");
+      if (t.certificates.empty())
+        throw ConfigError("trust_anchors." + name + ".certificates: at least one file");
       c.trust_anchors[name] = t;
     }
     ar.done();
   }
   if (auto profiles = r.object("profiles")) {
     Reader pr(profiles, "profiles");
-    for (const auto& name : pr.keys()) c.profiles[name] = readProfile(pr.object(name), "profiles." + name, name);
+    for (const auto& name : pr.keys())
+      c.profiles[name] = readProfile(pr.object(name), "profiles." + name, name);
     pr.done();
   }
   if (auto labels = r.object("labels")) {
     Reader lr(labels, "labels");
-    for (const auto& name : lr.keys()) c.labels[name] = readLabel(lr.object(name), "labels." + name);
+    for (const auto& name : lr.keys())
+      c.labels[name] = readLabel(lr.object(name), "labels." + name);
     lr.done();
   }
   r.done();
   // Cross references.
   for (const auto& [name, l] : c.labels) {
-    if (name.find('/') != std::string::npos || name.empty()) throw ConfigError("labels." + name + ": bad label name");
-    if (!c.cas.count(l.ca)) throw ConfigError("labels." + name + ".ca: no CA named '" + l.ca + "'");
-    if (!c.profiles.count(l.profile)) throw ConfigError("labels." + name + ".profile: no profile named '" + l.profile + "'");
+    if (name.find('/') != std::string::npos || name.empty())
+      throw ConfigError("labels." + name + ": bad label name");
+    if (!c.cas.contains(l.ca))
+      throw ConfigError("labels." + name + ".ca: no CA named '" + l.ca + "'");
+    if (!c.profiles.contains(l.profile))
+      throw ConfigError("labels." + name + ".profile: no profile named '" + l.profile + "'");
     for (const auto& t : l.bootstrap_trust) {
-      if (!c.trust_anchors.count(t)) throw ConfigError("labels." + name + ".bootstrap_trust: no trust anchor set '" + t + "'");
+      if (!c.trust_anchors.contains(t))
+        throw ConfigError("labels." + name + ".bootstrap_trust: no trust anchor set '" + t + "'");
     }
     auto src = provisioning::parseDeviceIdSource(l.device_id_from);
     if (!src) throw ConfigError("labels." + name + ".device_id_from: " + src.error().message);
     auto key = pki::parseKeyType(l.server_keygen_key);
     if (!key) throw ConfigError("labels." + name + ".server_keygen_key: " + key.error().message);
   }
-  if (!c.labels.count("default")) throw ConfigError("labels: a label named \"default\" is required");
+  if (!c.labels.contains("default"))
+    throw ConfigError("labels: a label named \"default\" is required");
   return c;
 }
 
@@ -306,7 +324,8 @@ Config loadConfig(const std::string& dir) {
 
 namespace {
 
-std::vector<pki::Certificate> readCerts(const Config& c, const std::string& file, const std::string& what) {
+std::vector<pki::Certificate> readCerts(const Config& c, const std::string& file,
+                                        const std::string& what) {
   auto certs = pki::Certificate::chainFromPem(readFile(c.path(file)));
   if (!certs) throw ConfigError(what + ": " + c.path(file) + ": " + certs.error().message);
   return std::move(certs).value();
@@ -320,7 +339,9 @@ pki::PrivateKey readKey(const Config& c, const CaConfig& ca, const std::string& 
     pass = pki::SecretString(p);
   } else if (!ca.key_passphrase_env.empty()) {
     const char* v = std::getenv(ca.key_passphrase_env.c_str());
-    if (!v) throw ConfigError("cas." + name + ".key_passphrase_env: $" + ca.key_passphrase_env + " is not set");
+    if (!v)
+      throw ConfigError("cas." + name + ".key_passphrase_env: $" + ca.key_passphrase_env +
+                        " is not set");
     pass = pki::SecretString(v);
   }
   auto key = pki::PrivateKey::fromPem(readFile(c.path(ca.key)), pass ? &*pass : nullptr);
@@ -392,7 +413,8 @@ Loaded loadPki(const Config& c) {
     if (!key) throw ConfigError("scep.ra_key: " + key.error().message);
     for (const auto& [name, l] : c.labels) {
       if (!l.scep) continue;
-      out.scep_labels.emplace(name == "default" ? "" : name, scep::ScepLabelConfig{ra, *key, {}, l.scep_legacy});
+      out.scep_labels.emplace(name == "default" ? "" : name,
+                              scep::ScepLabelConfig{ra, *key, {}, l.scep_legacy});
     }
   }
   return out;

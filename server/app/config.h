@@ -63,7 +63,7 @@ struct Config {
   std::string tls_key = "tls/server.key";
   std::string tls_min_version = "1.2";
   transport::ListenerSettings http;  ///< threads and timeouts (address is per listener)
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_body_bytes = size_t{64} * 1024;
   std::string database_driver = "sqlite";
   std::string database_path = "enrolld.db";
   int database_busy_timeout_ms = 10000;
@@ -86,7 +86,8 @@ Config parseConfig(const std::string& json_text, const std::string& dir);
 /** Opens the configured store. */
 pki::Result<std::unique_ptr<store::Store>> openStore(const Config& config);
 
-/** Loads the CAs, trust anchors, profiles and labels the configuration names; throws ConfigError. */
+/** Loads the CAs, trust anchors, profiles and labels the configuration names; throws ConfigError.
+ */
 struct Loaded {
   std::shared_ptr<provisioning::TrustStore> trust;
   std::shared_ptr<ca::LabelMap> labels;

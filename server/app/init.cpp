@@ -30,7 +30,9 @@ class InitError : public std::runtime_error {
 
 template <typename T>
 T must(pki::Result<T> r, const std::string& what) {
-  if (!r) throw InitError(what + ": " + r.error().message + (r.error().detail.empty() ? "" : " (" + r.error().detail + ")"));
+  if (!r)
+    throw InitError(what + ": " + r.error().message +
+                    (r.error().detail.empty() ? "" : " (" + r.error().detail + ")"));
   return std::move(r).value();
 }
 
@@ -59,7 +61,9 @@ void writeNew(const std::string& path, const std::string& data, mode_t mode) {
   ::close(fd);
 }
 
-void writeKey(const std::string& path, const pki::PrivateKey& key) { writeNew(path, key.toPem().reveal(), 0600); }
+void writeKey(const std::string& path, const pki::PrivateKey& key) {
+  writeNew(path, key.toPem().reveal(), 0600);
+}
 
 struct Issued {
   pki::Certificate cert;
@@ -78,7 +82,9 @@ Issued makeCa(const std::string& subject, pki::KeyType type, int days, int path_
   auto serial = must(serials().next(), "serial");
   std::time_t now = std::time(nullptr);
   ca::CertificateBuilder b;
-  b.subject(name.get()).publicKey(key.native()).serial(serial.get())
+  b.subject(name.get())
+      .publicKey(key.native())
+      .serial(serial.get())
       .validity(now - 300, now + static_cast<std::time_t>(days) * 86400)
       .basicConstraints(true, path_len)
       .keyUsage({"keyCertSign", "cRLSign", "digitalSignature"});
@@ -94,14 +100,23 @@ Issued makeLeaf(const std::string& subject, pki::KeyType type, int days, const I
   auto name = must(ca::parseName(subject), "subject");
   auto serial = must(serials().next(), "serial");
   std::time_t now = std::time(nullptr);
-  std::time_t not_after = std::min(now + static_cast<std::time_t>(days) * 86400, issuer.cert.notAfter());
+  std::time_t not_after =
+      std::min(now + static_cast<std::time_t>(days) * 86400, issuer.cert.notAfter());
   ca::CertificateBuilder b;
   std::vector<std::string> usages = ku;
-  if (type == pki::KeyType::kRsa2048 || type == pki::KeyType::kRsa3072 || type == pki::KeyType::kRsa4096) {
-    for (auto& u : usages) if (u == "keyAgreement") u = "keyEncipherment";
+  if (type == pki::KeyType::kRsa2048 || type == pki::KeyType::kRsa3072 ||
+      type == pki::KeyType::kRsa4096) {
+    for (auto& u : usages)
+      if (u == "keyAgreement") u = "keyEncipherment";
   }
-  b.subject(name.get()).publicKey(key.native()).serial(serial.get()).validity(now - 300, not_after)
-      .basicConstraints(false).keyUsage(usages).extendedKeyUsage(eku).subjectAltNames(sans);
+  b.subject(name.get())
+      .publicKey(key.native())
+      .serial(serial.get())
+      .validity(now - 300, not_after)
+      .basicConstraints(false)
+      .keyUsage(usages)
+      .extendedKeyUsage(eku)
+      .subjectAltNames(sans);
   return {must(b.sign(issuer.key.native(), &issuer.cert), "signing " + subject), key};
 }
 
@@ -124,8 +139,11 @@ int runInit(const InitOptions& o) {
     if (o.dir.empty()) throw InitError("usage: enrolld init DIR");
     std::string dir = Poco::Path(o.dir).absolute().toString();
     if (dir.back() == '/') dir.pop_back();
-    if (Poco::File(dir + "/enrolld.json").exists() || Poco::File(dir + "/ca/issuing-ca.key").exists()) {
-      throw InitError(dir + " already holds a CA (enrolld.json or ca/issuing-ca.key exists); refusing to overwrite it");
+    if (Poco::File(dir + "/enrolld.json").exists() ||
+        Poco::File(dir + "/ca/issuing-ca.key").exists()) {
+      throw InitError(dir +
+                      " already holds a CA (enrolld.json or ca/issuing-ca.key exists); refusing to "
+                      "overwrite it");
     }
     auto key_type = must(pki::parseKeyType(o.key_type), "--key-type");
     Poco::File(dir + "/ca").createDirectories();
@@ -134,7 +152,8 @@ int runInit(const InitOptions& o) {
     ::chmod((dir + "/tls").c_str(), 0700);
 
     Poco::JSON::Object::Ptr ca_cfg = new Poco::JSON::Object;
-    Issued issuing{pki::Certificate::adopt(pki::UniquePtr<X509>(X509_new())), must(pki::PrivateKey::generate(pki::KeyType::kEcP256), "key")};
+    Issued issuing{pki::Certificate::adopt(pki::UniquePtr<X509>(X509_new())),
+                   must(pki::PrivateKey::generate(pki::KeyType::kEcP256), "key")};
     std::vector<pki::Certificate> above;
     if (!o.import_ca_cert.empty()) {
       if (o.import_ca_key.empty()) throw InitError("--import-ca-cert needs --import-ca-key");
@@ -151,21 +170,28 @@ int runInit(const InitOptions& o) {
         ca_cfg->set("key_passphrase_env", o.key_passphrase_env);
       }
       std::string key_pem = readFile(o.import_ca_key);
-      auto certs = must(pki::Certificate::chainFromPem(readFile(o.import_ca_cert)), o.import_ca_cert);
-      issuing = Issued{certs.front(), must(pki::PrivateKey::fromPem(key_pem, pass ? &*pass : nullptr), o.import_ca_key)};
+      auto certs =
+          must(pki::Certificate::chainFromPem(readFile(o.import_ca_cert)), o.import_ca_cert);
+      issuing =
+          Issued{certs.front(),
+                 must(pki::PrivateKey::fromPem(key_pem, pass ? &*pass : nullptr), o.import_ca_key)};
       above.assign(certs.begin() + 1, certs.end());
       if (!o.import_ca_chain.empty()) {
-        auto chain = must(pki::Certificate::chainFromPem(readFile(o.import_ca_chain)), o.import_ca_chain);
+        auto chain =
+            must(pki::Certificate::chainFromPem(readFile(o.import_ca_chain)), o.import_ca_chain);
         above.insert(above.end(), chain.begin(), chain.end());
       }
       // Check it is usable before writing anything that refers to it.
       must(ca::CertificateAuthority::create("issuing", certs, issuing.key), "imported CA");
       writeNew(dir + "/ca/issuing-ca.pem", issuing.cert.toPem(), 0644);
-      writeNew(dir + "/ca/issuing-ca.key", key_pem, 0600);  // kept as given (encrypted stays encrypted)
+      writeNew(dir + "/ca/issuing-ca.key", key_pem,
+               0600);  // kept as given (encrypted stays encrypted)
       if (!above.empty()) writeNew(dir + "/ca/root-ca.pem", pki::toPemChain(above), 0644);
     } else {
-      Issued root = makeCa("O=" + o.organization + ",CN=" + o.organization + " Root CA", key_type, 7300, 1, nullptr);
-      issuing = makeCa("O=" + o.organization + ",CN=" + o.organization + " Issuing CA", key_type, 3650, 0, &root);
+      Issued root = makeCa("O=" + o.organization + ",CN=" + o.organization + " Root CA", key_type,
+                           7300, 1, nullptr);
+      issuing = makeCa("O=" + o.organization + ",CN=" + o.organization + " Issuing CA", key_type,
+                       3650, 0, &root);
       above = {root.cert};
       writeNew(dir + "/ca/root-ca.pem", root.cert.toPem(), 0644);
       writeKey(dir + "/ca/root-ca.key", root.key);
@@ -181,14 +207,16 @@ int runInit(const InitOptions& o) {
     std::string host = hostName();
     if (!host.empty() && host != "localhost") sans.push_back("DNS:" + host);
     for (const auto& h : o.hostnames) sans.push_back("DNS:" + h);
-    Issued tls = makeLeaf("O=" + o.organization + ",CN=" + (host.empty() ? "localhost" : host), pki::KeyType::kEcP256,
-                          825, issuing, {"serverAuth"}, sans, {"digitalSignature"});
+    Issued tls =
+        makeLeaf("O=" + o.organization + ",CN=" + (host.empty() ? "localhost" : host),
+                 pki::KeyType::kEcP256, 825, issuing, {"serverAuth"}, sans, {"digitalSignature"});
     writeNew(dir + "/tls/server.pem", tls.cert.toPem() + issuing.cert.toPem(), 0644);
     writeKey(dir + "/tls/server.key", tls.key);
 
     // The SCEP registration authority: RSA, as SCEP clients encrypt to it (RFC 8894 2.1).
-    Issued ra = makeLeaf("O=" + o.organization + ",CN=" + o.organization + " SCEP RA", pki::KeyType::kRsa2048,
-                         730, issuing, {}, {}, {"digitalSignature", "keyEncipherment"});
+    Issued ra = makeLeaf("O=" + o.organization + ",CN=" + o.organization + " SCEP RA",
+                         pki::KeyType::kRsa2048, 730, issuing, {}, {},
+                         {"digitalSignature", "keyEncipherment"});
     writeNew(dir + "/ca/scep-ra.pem", ra.cert.toPem(), 0644);
     writeKey(dir + "/ca/scep-ra.key", ra.key);
 
@@ -208,14 +236,16 @@ int runInit(const InitOptions& o) {
     }
     if (o.demo) {
       Poco::File(dir + "/demo").createDirectories();
-      Issued maker = makeCa("O=Demo Devices Inc,CN=Demo Manufacturer IDevID CA", pki::KeyType::kEcP256, 7300, 0, nullptr);
+      Issued maker = makeCa("O=Demo Devices Inc,CN=Demo Manufacturer IDevID CA",
+                            pki::KeyType::kEcP256, 7300, 0, nullptr);
       writeNew(dir + "/demo/manufacturer-ca.pem", maker.cert.toPem(), 0644);
       writeKey(dir + "/demo/manufacturer-ca.key", maker.key);
       for (int i = 1; i <= 3; ++i) {
         char id[16];
         snprintf(id, sizeof id, "DEMO-%04d", i);
-        Issued dev = makeLeaf(std::string("O=Demo Devices Inc,CN=") + id + ",serialNumber=" + id, pki::KeyType::kEcP256,
-                              7300, maker, {"clientAuth"}, {}, {"digitalSignature"});
+        Issued dev =
+            makeLeaf(std::string("O=Demo Devices Inc,CN=") + id + ",serialNumber=" + id,
+                     pki::KeyType::kEcP256, 7300, maker, {"clientAuth"}, {}, {"digitalSignature"});
         char base[64];
         snprintf(base, sizeof base, "/demo/device-%04d", i);
         writeNew(dir + base + ".pem", dev.cert.toPem(), 0644);
@@ -226,7 +256,7 @@ int runInit(const InitOptions& o) {
       Poco::JSON::Object::Ptr set = new Poco::JSON::Object;
       set->set("certificates", array({"demo/manufacturer-ca.pem"}));
       anchors->set("demo-manufacturer", set);
-      trust_names.push_back("demo-manufacturer");
+      trust_names.emplace_back("demo-manufacturer");
     }
 
     // The configuration file.
@@ -298,12 +328,15 @@ int runInit(const InitOptions& o) {
     if (!store) throw InitError("database: " + store.error().toString());
 
     std::cout << "enrolld: created a CA in " << dir << "\n"
-              << "  issuing CA   " << dir << "/ca/issuing-ca.pem (" << issuing.cert.subject() << ")\n"
+              << "  issuing CA   " << dir << "/ca/issuing-ca.pem (" << issuing.cert.subject()
+              << ")\n"
               << "  trust anchor " << dir << "/ca/root-ca.pem (give this to devices and clients)\n"
               << "  TLS identity " << dir << "/tls/server.pem\n"
               << "  config       " << dir << "/enrolld.json\n"
               << "  database     " << config.path(config.database_path) << "\n";
-    if (o.demo) std::cout << "  demo devices " << dir << "/demo/device-000{1,2,3}.pem (bootstrap certificates)\n";
+    if (o.demo)
+      std::cout << "  demo devices " << dir
+                << "/demo/device-000{1,2,3}.pem (bootstrap certificates)\n";
     std::cout << "Start it with: enrolld serve " << dir << "\n";
     return 0;
   } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #pragma once
-/** `enrolld init DIR`: creates (or imports) the CA, the TLS identity, the configuration and the database. */
+/** `enrolld init DIR`: creates (or imports) the CA, the TLS identity, the configuration and the
+ * database. */
 #include <string>
 #include <vector>
 

@@ -51,17 +51,23 @@ int usageError(const std::string& msg) {
 }
 
 int runPasswd(const std::vector<std::string>& args) {
-  if (args.size() < 2) return usageError("usage: enrolld passwd DIR USER [--device ID] [--label LABEL]");
+  if (args.size() < 2)
+    return usageError("usage: enrolld passwd DIR USER [--device ID] [--label LABEL]");
   enroll::store::BasicCredentialRecord rec;
   rec.username = args[1];
   for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--device" && i + 1 < args.size()) rec.device_id = args[++i];
-    else if (args[i] == "--label" && i + 1 < args.size()) rec.label = args[++i];
-    else return usageError("unknown option " + args[i]);
+    if (args[i] == "--device" && i + 1 < args.size())
+      rec.device_id = args[++i];
+    else if (args[i] == "--label" && i + 1 < args.size())
+      rec.label = args[++i];
+    else
+      return usageError("unknown option " + args[i]);
   }
   std::string password;
-  if (const char* env = std::getenv("ENROLLD_PASSWORD")) password = env;
-  else std::getline(std::cin, password);
+  if (const char* env = std::getenv("ENROLLD_PASSWORD"))
+    password = env;
+  else
+    std::getline(std::cin, password);
   if (password.size() < 8) {
     std::cerr << "enrolld passwd: the password must have at least 8 characters\n";
     return 1;
@@ -94,7 +100,8 @@ int runPending(const std::vector<std::string>& args) {
       auto all = (*store)->listPending();
       if (!all) throw std::runtime_error(all.error().toString());
       for (const auto& p : *all) {
-        std::cout << p.id << "\t" << enroll::store::pendingStateName(p.state) << "\t" << p.device_id << "\n";
+        std::cout << p.id << "\t" << enroll::store::pendingStateName(p.state) << "\t" << p.device_id
+                  << "\n";
       }
       return 0;
     }
@@ -114,13 +121,15 @@ int runPending(const std::vector<std::string>& args) {
 }
 
 int runRevoke(const std::vector<std::string>& args) {
-  if (args.size() < 2) return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
+  if (args.size() < 2)
+    return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
   auto status = enroll::store::CertStatus::kRevoked;
   int reason = 0;
   for (size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--reason" && i + 1 < args.size()) {
       reason = std::atoi(args[++i].c_str());
-      if (reason < 0 || reason > 10 || reason == 7) return usageError("--reason must be an RFC 5280 CRLReason (0-10, not 7)");
+      if (reason < 0 || reason > 10 || reason == 7)
+        return usageError("--reason must be an RFC 5280 CRLReason (0-10, not 7)");
     } else if (args[i] == "--hold") {
       status = enroll::store::CertStatus::kHold;
       reason = 6;
@@ -139,7 +148,8 @@ int runRevoke(const std::vector<std::string>& args) {
     serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));
     auto done = (*store)->setCertificateStatus(serial, status, reason, std::time(nullptr));
     if (!done) throw std::runtime_error(done.error().message);
-    std::cout << "enrolld: certificate " << serial << " is now " << enroll::store::certStatusName(status) << "\n";
+    std::cout << "enrolld: certificate " << serial << " is now "
+              << enroll::store::certStatusName(status) << "\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "enrolld revoke: " << e.what() << "\n";
@@ -149,7 +159,9 @@ int runRevoke(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int runCommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
@@ -170,19 +182,32 @@ int main(int argc, char** argv) {
       enroll::app::InitOptions o;
       for (size_t i = 0; i < rest.size(); ++i) {
         const std::string& a = rest[i];
-        if (a == "--key-type") o.key_type = value(i);
-        else if (a == "--org") o.organization = value(i);
-        else if (a == "--hostname") o.hostnames.push_back(value(i));
-        else if (a == "--trust-bootstrap-ca") o.trust_bootstrap_cas.push_back(value(i));
-        else if (a == "--demo") o.demo = true;
-        else if (a == "--import-ca-cert") o.import_ca_cert = value(i);
-        else if (a == "--import-ca-key") o.import_ca_key = value(i);
-        else if (a == "--import-ca-chain") o.import_ca_chain = value(i);
-        else if (a == "--key-passphrase-file") o.key_passphrase_file = value(i);
-        else if (a == "--key-passphrase-env") o.key_passphrase_env = value(i);
-        else if (!a.empty() && a[0] == '-') return usageError("unknown option " + a);
-        else if (o.dir.empty()) o.dir = a;
-        else return usageError("unexpected argument " + a);
+        if (a == "--key-type")
+          o.key_type = value(i);
+        else if (a == "--org")
+          o.organization = value(i);
+        else if (a == "--hostname")
+          o.hostnames.push_back(value(i));
+        else if (a == "--trust-bootstrap-ca")
+          o.trust_bootstrap_cas.push_back(value(i));
+        else if (a == "--demo")
+          o.demo = true;
+        else if (a == "--import-ca-cert")
+          o.import_ca_cert = value(i);
+        else if (a == "--import-ca-key")
+          o.import_ca_key = value(i);
+        else if (a == "--import-ca-chain")
+          o.import_ca_chain = value(i);
+        else if (a == "--key-passphrase-file")
+          o.key_passphrase_file = value(i);
+        else if (a == "--key-passphrase-env")
+          o.key_passphrase_env = value(i);
+        else if (!a.empty() && a[0] == '-')
+          return usageError("unknown option " + a);
+        else if (o.dir.empty())
+          o.dir = a;
+        else
+          return usageError("unexpected argument " + a);
       }
       if (o.dir.empty()) return usageError("init needs a folder");
       return enroll::app::runInit(o);
@@ -191,13 +216,20 @@ int main(int argc, char** argv) {
       enroll::app::ServeOptions o;
       for (size_t i = 0; i < rest.size(); ++i) {
         const std::string& a = rest[i];
-        if (a == "--listen-est") o.listen_overrides["est"] = value(i);
-        else if (a == "--listen-http") o.listen_overrides["http"] = value(i);
-        else if (a == "--listen-coap") o.listen_overrides["coap"] = value(i);
-        else if (a == "--listen-admin") o.listen_overrides["admin"] = value(i);
-        else if (!a.empty() && a[0] == '-') return usageError("unknown option " + a);
-        else if (o.dir.empty()) o.dir = a;
-        else return usageError("unexpected argument " + a);
+        if (a == "--listen-est")
+          o.listen_overrides["est"] = value(i);
+        else if (a == "--listen-http")
+          o.listen_overrides["http"] = value(i);
+        else if (a == "--listen-coap")
+          o.listen_overrides["coap"] = value(i);
+        else if (a == "--listen-admin")
+          o.listen_overrides["admin"] = value(i);
+        else if (!a.empty() && a[0] == '-')
+          return usageError("unknown option " + a);
+        else if (o.dir.empty())
+          o.dir = a;
+        else
+          return usageError("unexpected argument " + a);
       }
       if (o.dir.empty()) return usageError("serve needs a folder");
       return enroll::app::runServe(o);
@@ -209,4 +241,17 @@ int main(int argc, char** argv) {
     return usageError(e.what());
   }
   return usageError("unknown command " + cmd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return runCommand(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "enrolld: unexpected error\n";
+  }
+  return 1;
 }

@@ -1,6 +1,6 @@
 #include "server/app/serve.h"
 
-#include <signal.h>
+#include <csignal>
 
 #include <Poco/Net/SSLManager.h>
 
@@ -12,12 +12,12 @@
 #include "provisioning/authorizer.h"
 #include "server/app/config.h"
 #include "server/ca/enrollment_service.h"
-#include "server/store/sqlite/sqlite_dialect.h"
 #include "server/ca/store_scep_directory.h"
+#include "server/store/sqlite/sqlite_dialect.h"
 #include "server/transport/est_handler.h"
-#include "server/transport/scep_handler.h"
 #include "server/transport/http_listener.h"
 #include "server/transport/request_log.h"
+#include "server/transport/scep_handler.h"
 #include "server/transport/tls_context.h"
 
 namespace enroll::app {
@@ -27,15 +27,18 @@ namespace {
 void printQuickStart(const Config& config, const transport::HttpListener& est) {
   std::string host = est.host() == "0.0.0.0" || est.host() == "::" ? "localhost" : est.host();
   std::string url = "https://" + host + ":" + std::to_string(est.port()) + "/.well-known/est";
-  std::cout << "\nA device enrolls (demo bootstrap certificate; any EST client works):\n"
-            << "  cd " << config.dir << "\n"
-            << "  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout op.key \\\n"
-            << "      -subj /CN=DEMO-0001 -outform DER | base64 > csr.b64\n"
-            << "  curl -s --cacert ca/root-ca.pem --cert demo/device-0001.pem --key demo/device-0001.key \\\n"
-            << "      -H 'Content-Type: application/pkcs10' --data-binary @csr.b64 " << url << "/simpleenroll \\\n"
-            << "      | base64 -d | openssl pkcs7 -inform DER -print_certs -out op.pem\n"
-            << "  openssl verify -CAfile ca/root-ca.pem -untrusted ca/issuing-ca.pem op.pem\n"
-            << std::endl;
+  std::cout
+      << "\nA device enrolls (demo bootstrap certificate; any EST client works):\n"
+      << "  cd " << config.dir << "\n"
+      << "  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout op.key \\\n"
+      << "      -subj /CN=DEMO-0001 -outform DER | base64 > csr.b64\n"
+      << "  curl -s --cacert ca/root-ca.pem --cert demo/device-0001.pem --key demo/device-0001.key "
+         "\\\n"
+      << "      -H 'Content-Type: application/pkcs10' --data-binary @csr.b64 " << url
+      << "/simpleenroll \\\n"
+      << "      | base64 -d | openssl pkcs7 -inform DER -print_certs -out op.pem\n"
+      << "  openssl verify -CAfile ca/root-ca.pem -untrusted ca/issuing-ca.pem op.pem\n"
+      << std::endl;
 }
 
 }  // namespace
@@ -121,7 +124,8 @@ int runServe(const ServeOptions& options) {
     }
   }
   std::cout << "  labels:";
-  for (const auto& [name, l] : *loaded.labels) std::cout << " " << (name.empty() ? "default" : name);
+  for (const auto& [name, l] : *loaded.labels)
+    std::cout << " " << (name.empty() ? "default" : name);
   std::cout << "\n";
   if (est_listener) printQuickStart(config, *est_listener);
   std::cout.flush();
@@ -135,7 +139,8 @@ int runServe(const ServeOptions& options) {
         Loaded reloaded = loadPki(fresh);
         authorizer.setTrustStore(reloaded.trust);
         enrollment.setLabels(reloaded.labels);
-        transport::logLine({{"event", "reload"}, {"outcome", "ok"},
+        transport::logLine({{"event", "reload"},
+                            {"outcome", "ok"},
                             {"trust_anchor_sets", std::to_string(reloaded.trust->names().size())},
                             {"labels", std::to_string(reloaded.labels->size())}});
       } catch (const std::exception& e) {

@@ -1,5 +1,6 @@
 #pragma once
-/** `enrolld serve DIR`: runs the listeners until SIGTERM/SIGINT; SIGHUP reloads trust and profiles. */
+/** `enrolld serve DIR`: runs the listeners until SIGTERM/SIGINT; SIGHUP reloads trust and profiles.
+ */
 #include <map>
 #include <string>
 

@@ -9,10 +9,11 @@ using pki::makeError;
 
 pki::Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::create(
     std::string name, std::vector<pki::Certificate> chain, pki::PrivateKey key) {
-  if (chain.empty()) return makeError(ErrorCode::kInvalidArgument, "CA '" + name + "' has no certificate");
+  if (chain.empty())
+    return makeError(ErrorCode::kInvalidArgument, "CA '" + name + "' has no certificate");
   if (!chain.front().isCa()) {
-    return makeError(ErrorCode::kInvalidArgument, "CA '" + name + "': " + chain.front().subject() +
-                                                      " is not a CA certificate");
+    return makeError(ErrorCode::kInvalidArgument,
+                     "CA '" + name + "': " + chain.front().subject() + " is not a CA certificate");
   }
   if (X509_check_private_key(chain.front().native(), key.native()) != 1) {
     return pki::opensslError(ErrorCode::kInvalidArgument,
@@ -22,7 +23,8 @@ pki::Result<std::shared_ptr<CertificateAuthority>> CertificateAuthority::create(
       new CertificateAuthority(std::move(name), std::move(chain), std::move(key)));
 }
 
-pki::Result<pki::Certificate> CertificateAuthority::issue(EVP_PKEY* public_key, const IssuedNames& names,
+pki::Result<pki::Certificate> CertificateAuthority::issue(EVP_PKEY* public_key,
+                                                          const IssuedNames& names,
                                                           const Profile& profile,
                                                           const ASN1_INTEGER* serial,
                                                           std::time_t now) const {
@@ -38,9 +40,12 @@ pki::Result<pki::Certificate> CertificateAuthority::issue(EVP_PKEY* public_key, 
   std::vector<std::string> usages;
   std::string kind = pki::describeKey(public_key);
   for (const auto& u : profile.key_usage) {
-    if (u == "keyAgreement" && kind.rfind("rsa-", 0) == 0) usages.push_back("keyEncipherment");
-    else if (u == "keyAgreement" && kind.rfind("ec-", 0) != 0) continue;
-    else usages.push_back(u);
+    if (u == "keyAgreement" && kind.rfind("rsa-", 0) == 0)
+      usages.emplace_back("keyEncipherment");
+    else if (u == "keyAgreement" && kind.rfind("ec-", 0) != 0)
+      continue;
+    else
+      usages.push_back(u);
   }
   CertificateBuilder b;
   b.subject(names.subject.get())
@@ -60,8 +65,9 @@ pki::Result<pki::Certificate> CertificateAuthority::issue(EVP_PKEY* public_key, 
 
 namespace enroll::ca {
 
-pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocation>& revoked, std::time_t now,
-                                                      std::time_t next_update, int64_t crl_number) const {
+pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocation>& revoked,
+                                                      std::time_t now, std::time_t next_update,
+                                                      int64_t crl_number) const {
   pki::UniquePtr<X509_CRL> crl(X509_CRL_new());
   X509_CRL_set_version(crl.get(), 1);  // v2
   X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(certificate().native()));
@@ -94,7 +100,8 @@ pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocati
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, certificate().native(), nullptr, nullptr, crl.get(), 0);
-  pki::UniquePtr<X509_EXTENSION> akid(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  pki::UniquePtr<X509_EXTENSION> akid(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
   if (akid) X509_CRL_add_ext(crl.get(), akid.get(), -1);
   if (X509_CRL_sign(crl.get(), key_.native(), signingDigest(key_.native())) <= 0) {
     return pki::opensslError(pki::ErrorCode::kInternal, "signing the CRL failed");

@@ -18,9 +18,8 @@ class CertificateAuthority {
    * chain: the issuing CA first, then up to the root. The key must match chain[0]; a CA whose
    * certificate is not a CA, or whose key does not match, is refused.
    */
-  static pki::Result<std::shared_ptr<CertificateAuthority>> create(std::string name,
-                                                                   std::vector<pki::Certificate> chain,
-                                                                   pki::PrivateKey key);
+  static pki::Result<std::shared_ptr<CertificateAuthority>> create(
+      std::string name, std::vector<pki::Certificate> chain, pki::PrivateKey key);
 
   const std::string& name() const { return name_; }
   const pki::Certificate& certificate() const { return chain_.front(); }

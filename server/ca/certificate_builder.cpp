@@ -61,7 +61,8 @@ CertificateBuilder& CertificateBuilder::extendedKeyUsage(const std::vector<std::
   return *this;
 }
 
-CertificateBuilder& CertificateBuilder::subjectAltNames(const std::vector<pki::SubjectAltName>& names) {
+CertificateBuilder& CertificateBuilder::subjectAltNames(
+    const std::vector<pki::SubjectAltName>& names) {
   sans_ = names;
   return *this;
 }
@@ -80,7 +81,8 @@ CertificateBuilder& CertificateBuilder::authorityInfoAccess(const std::string& o
   return *this;
 }
 
-/** Builds a GENERAL_NAMES from "TYPE:value" strings without OpenSSL's comma-separated config syntax. */
+/** Builds a GENERAL_NAMES from "TYPE:value" strings without OpenSSL's comma-separated config
+ * syntax. */
 static pki::Result<pki::UniquePtr<GENERAL_NAMES>> buildGeneralNames(
     const std::vector<pki::SubjectAltName>& names) {
   pki::UniquePtr<GENERAL_NAMES> out(GENERAL_NAMES_new());
@@ -99,14 +101,18 @@ static pki::Result<pki::UniquePtr<GENERAL_NAMES>> buildGeneralNames(
     } else if (type == "IP") {
       unsigned char buf[16];
       int len = 0;
-      if (inet_pton(AF_INET, value.c_str(), buf) == 1) len = 4;
-      else if (inet_pton(AF_INET6, value.c_str(), buf) == 1) len = 16;
-      else return makeError(ErrorCode::kInvalidArgument, "bad IP address in subjectAltName: " + value);
+      if (inet_pton(AF_INET, value.c_str(), buf) == 1)
+        len = 4;
+      else if (inet_pton(AF_INET6, value.c_str(), buf) == 1)
+        len = 16;
+      else
+        return makeError(ErrorCode::kInvalidArgument, "bad IP address in subjectAltName: " + value);
       ASN1_OCTET_STRING* s = ASN1_OCTET_STRING_new();
       ASN1_OCTET_STRING_set(s, buf, len);
       GENERAL_NAME_set0_value(gn.get(), GEN_IPADD, s);
     } else {
-      return makeError(ErrorCode::kInvalidArgument, "unsupported subjectAltName type '" + type + "'");
+      return makeError(ErrorCode::kInvalidArgument,
+                       "unsupported subjectAltName type '" + type + "'");
     }
     sk_GENERAL_NAME_push(out.get(), gn.release());
   }
@@ -134,7 +140,8 @@ pki::Result<pki::Certificate> CertificateBuilder::sign(EVP_PKEY* issuer_key,
   }
   if (!sans_.empty()) {
     ENROLL_TRY(auto names, buildGeneralNames(sans_));
-    if (X509_add1_ext_i2d(subject_cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+    if (X509_add1_ext_i2d(subject_cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) !=
+        1) {
       return pki::opensslError(ErrorCode::kInternal, "cannot add subjectAltName");
     }
   }

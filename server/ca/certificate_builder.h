@@ -8,7 +8,8 @@
 
 namespace enroll::ca {
 
-/** The digest to sign with for a key: SHA-256 for P-256 and RSA, SHA-384/512 for larger curves, none for Ed25519. */
+/** The digest to sign with for a key: SHA-256 for P-256 and RSA, SHA-384/512 for larger curves,
+ * none for Ed25519. */
 const EVP_MD* signingDigest(const EVP_PKEY* key);
 
 class CertificateBuilder {
@@ -27,9 +28,11 @@ class CertificateBuilder {
   /** "DNS:x", "URI:x", "IP:1.2.3.4", "email:x". */
   CertificateBuilder& subjectAltNames(const std::vector<pki::SubjectAltName>& names);
   CertificateBuilder& crlDistributionPoint(const std::string& url);
-  CertificateBuilder& authorityInfoAccess(const std::string& ocsp_url, const std::string& ca_issuers_url);
+  CertificateBuilder& authorityInfoAccess(const std::string& ocsp_url,
+                                          const std::string& ca_issuers_url);
   /** Signs with the issuer's key; without an issuer certificate the result is self-signed. */
-  pki::Result<pki::Certificate> sign(EVP_PKEY* issuer_key, const pki::Certificate* issuer = nullptr);
+  pki::Result<pki::Certificate> sign(EVP_PKEY* issuer_key,
+                                     const pki::Certificate* issuer = nullptr);
 
  private:
   pki::Result<void> addExtension(int nid, const std::string& value);

@@ -15,14 +15,19 @@ enrollment::LabelInfo describeLabel(const Label& label) {
   info.csr.key_types = label.profile.allowed_keys;
   info.csr.challenge_password = label.policy.require_channel_binding;
   info.server_keygen_allowed = label.server_keygen;
-  info.basic_realm = label.policy.allow_basic ? "enrolld " + (label.name.empty() ? "default" : label.name) : "";
+  info.basic_realm =
+      label.policy.allow_basic ? "enrolld " + (label.name.empty() ? "default" : label.name) : "";
   return info;
 }
 
 EnrollmentService::EnrollmentService(std::shared_ptr<const LabelMap> labels,
-                                     const provisioning::Authorizer& authorizer, store::Store& store,
-                                     const pki::Clock& clock, SerialGenerator serials)
-    : labels_(std::move(labels)), authorizer_(authorizer), store_(store), clock_(clock),
+                                     const provisioning::Authorizer& authorizer,
+                                     store::Store& store, const pki::Clock& clock,
+                                     SerialGenerator serials)
+    : labels_(std::move(labels)),
+      authorizer_(authorizer),
+      store_(store),
+      clock_(clock),
       serials_(std::move(serials)) {}
 
 void EnrollmentService::setLabels(std::shared_ptr<const LabelMap> labels) {
@@ -38,14 +43,17 @@ std::shared_ptr<const LabelMap> EnrollmentService::labels() const {
 pki::Result<enrollment::LabelInfo> EnrollmentService::label(std::string_view name) const {
   auto all = labels();
   auto it = all->find(std::string(name));
-  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
+  if (it == all->end())
+    return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
   return describeLabel(it->second);
 }
 
-pki::Result<std::shared_ptr<CertificateAuthority>> EnrollmentService::authorityOf(std::string_view name) const {
+pki::Result<std::shared_ptr<CertificateAuthority>> EnrollmentService::authorityOf(
+    std::string_view name) const {
   auto all = labels();
   auto it = all->find(std::string(name));
-  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
+  if (it == all->end())
+    return makeError(ErrorCode::kNotFound, "unknown label '" + std::string(name) + "'");
   return it->second.ca;
 }
 
@@ -64,16 +72,19 @@ static TemplateValues valuesFor(const provisioning::Identity& identity, const st
 }
 
 /** RFC 7030 4.2.2: a re-enrollment keeps the subject and SANs of the certificate it renews. */
-static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr, const pki::Certificate& current) {
+static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr,
+                                        const pki::Certificate& current) {
   const X509_NAME* requested = X509_REQ_get_subject_name(csr.native());
   if (X509_NAME_entry_count(requested) > 0 &&
       X509_NAME_cmp(requested, X509_get_subject_name(current.native())) != 0) {
-    return makeError(ErrorCode::kInvalidArgument, "re-enrollment must keep the subject " + current.subject() +
-                                                      " (the CSR asks for " + csr.subject() + ")");
+    return makeError(ErrorCode::kInvalidArgument, "re-enrollment must keep the subject " +
+                                                      current.subject() + " (the CSR asks for " +
+                                                      csr.subject() + ")");
   }
   auto sans = csr.subjectAltNames();
   if (!sans.empty() && sans != current.subjectAltNames()) {
-    return makeError(ErrorCode::kInvalidArgument, "re-enrollment must keep the subjectAltNames of the current certificate");
+    return makeError(ErrorCode::kInvalidArgument,
+                     "re-enrollment must keep the subjectAltNames of the current certificate");
   }
   return pki::ok();
 }
@@ -81,13 +92,16 @@ static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr, cons
 pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest& request) {
   auto all = labels();
   auto it = all->find(request.label);
-  if (it == all->end()) return makeError(ErrorCode::kNotFound, "unknown label '" + request.label + "'");
+  if (it == all->end())
+    return makeError(ErrorCode::kNotFound, "unknown label '" + request.label + "'");
   const Label& label = it->second;
   if (request.operation == Operation::kServerKeyGen && !label.server_keygen) {
-    return makeError(ErrorCode::kPermissionDenied, "server key generation is not enabled on this label");
+    return makeError(ErrorCode::kPermissionDenied,
+                     "server key generation is not enabled on this label");
   }
 
-  ENROLL_TRY(provisioning::Identity identity, authorizer_.authorize(request, label.policy, label.ca->chain()));
+  ENROLL_TRY(provisioning::Identity identity,
+             authorizer_.authorize(request, label.policy, label.ca->chain()));
   // RFC 7030 4.2.2 (and RFC 9148, which reuses it) asks EST re-enrollments to keep the names.
   // SCEP (RFC 8894 3.3.1.2) has no such rule: there the profile alone decides the names.
   if (request.operation == Operation::kReEnroll && identity.current &&
@@ -96,14 +110,17 @@ pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest&
   }
 
   std::string pending_id;
-  if (label.manual_approval && identity.method != provisioning::AuthMethod::kOperationalCertificate) {
+  if (label.manual_approval &&
+      identity.method != provisioning::AuthMethod::kOperationalCertificate) {
     auto held = hold(label, request, identity, &pending_id);
-    if (!held || held->status == EnrollmentResult::Status::kPending || held->certificate) return held;
+    if (!held || held->status == EnrollmentResult::Status::kPending || held->certificate)
+      return held;
   }
   return issue(label, request, identity, pending_id);
 }
 
-pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label, const EnrollmentRequest& request,
+pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
+                                                      const EnrollmentRequest& request,
                                                       const provisioning::Identity& identity,
                                                       std::string* pending_id) {
   // The same CSR public key on the same label is the same request (RFC 7030 4.2.3: the client
@@ -127,7 +144,8 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label, const 
     record.csr_der = request.csr.toDer();
     record.created_at = clock_.now();
     auto inserted = store_.insertPending(record);
-    if (!inserted && inserted.error().code != ErrorCode::kAlreadyExists) return std::move(inserted).error();
+    if (!inserted && inserted.error().code != ErrorCode::kAlreadyExists)
+      return std::move(inserted).error();
     return pending;
   }
   switch (existing->state) {
@@ -152,7 +170,8 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label, const 
   return pending;
 }
 
-pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label, const EnrollmentRequest& request,
+pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
+                                                       const EnrollmentRequest& request,
                                                        const provisioning::Identity& identity,
                                                        const std::string& pending_id) {
   TemplateValues values = valuesFor(identity, label.name);
@@ -160,7 +179,8 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label, const
   EVP_PKEY* subject_key = request.csr.publicKey();
   if (request.operation == Operation::kServerKeyGen) {
     // RFC 7030 4.4.1: the CSR carries the names; its key is the client's throwaway key.
-    ENROLL_TRY(pki::PrivateKey key, pki::PrivateKey::generate(request.server_key_type.value_or(label.server_keygen_key)));
+    ENROLL_TRY(pki::PrivateKey key, pki::PrivateKey::generate(
+                                        request.server_key_type.value_or(label.server_keygen_key)));
     server_key = std::move(key);
     subject_key = server_key->native();
     ENROLL_CHECK(checkKey(label.profile, subject_key));
@@ -170,7 +190,8 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label, const
   std::time_t now = clock_.now();
   for (int attempt = 0;; ++attempt) {
     ENROLL_TRY(auto serial, serials_.next());
-    ENROLL_TRY(pki::Certificate cert, label.ca->issue(subject_key, names, label.profile, serial.get(), now));
+    ENROLL_TRY(pki::Certificate cert,
+               label.ca->issue(subject_key, names, label.profile, serial.get(), now));
 
     store::Issuance issuance;
     auto& rec = issuance.certificate;
@@ -187,10 +208,16 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label, const
     rec.public_key_sha256 = cert.publicKeyFingerprint();
     rec.bootstrap_fingerprint = identity.bootstrap_fingerprint;
     rec.der = cert.toDer();
-    issuance.event = store::EnrollmentEvent{now, rec.protocol, label.name,
-                                            std::string(enrollment::operationName(request.operation)),
-                                            identity.device_id, request.credentials.peer_address, "issued",
-                                            rec.serial, provisioning::authMethodName(identity.method)};
+    issuance.event =
+        store::EnrollmentEvent{now,
+                               rec.protocol,
+                               label.name,
+                               std::string(enrollment::operationName(request.operation)),
+                               identity.device_id,
+                               request.credentials.peer_address,
+                               "issued",
+                               rec.serial,
+                               provisioning::authMethodName(identity.method)};
     issuance.pending_id = pending_id;
     auto committed = store_.commitIssuance(issuance);
     if (!committed) {

@@ -36,20 +36,23 @@ using LabelMap = std::map<std::string, Label>;
 
 class EnrollmentService final : public enrollment::Enroller {
  public:
-  EnrollmentService(std::shared_ptr<const LabelMap> labels, const provisioning::Authorizer& authorizer,
-                    store::Store& store, const pki::Clock& clock, SerialGenerator serials = SerialGenerator());
+  EnrollmentService(std::shared_ptr<const LabelMap> labels,
+                    const provisioning::Authorizer& authorizer, store::Store& store,
+                    const pki::Clock& clock, SerialGenerator serials = SerialGenerator());
 
   /** Swaps in new labels and profiles (SIGHUP). */
   void setLabels(std::shared_ptr<const LabelMap> labels);
 
   pki::Result<enrollment::LabelInfo> label(std::string_view name) const override;
-  pki::Result<enrollment::EnrollmentResult> enroll(const enrollment::EnrollmentRequest& request) override;
+  pki::Result<enrollment::EnrollmentResult> enroll(
+      const enrollment::EnrollmentRequest& request) override;
   /** The issuing CA behind a label; NotFound for an unknown label. */
-  pki::Result<std::shared_ptr<CertificateAuthority>> authorityOf(std::string_view label) const;
+  pki::Result<std::shared_ptr<CertificateAuthority>> authorityOf(std::string_view name) const;
 
  private:
   std::shared_ptr<const LabelMap> labels() const;
-  pki::Result<enrollment::EnrollmentResult> hold(const Label& label, const enrollment::EnrollmentRequest& request,
+  pki::Result<enrollment::EnrollmentResult> hold(const Label& label,
+                                                 const enrollment::EnrollmentRequest& request,
                                                  const provisioning::Identity& identity,
                                                  std::string* pending_id);
   pki::Result<enrollment::EnrollmentResult> issue(const Label& label,

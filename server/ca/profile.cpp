@@ -9,8 +9,8 @@ using pki::makeError;
 
 const std::vector<std::string>& knownTemplateVariables() {
   static const std::vector<std::string> kNames = {
-      "device.id", "device.serial", "device.model", "device.batch", "device.product_line",
-      "label", "csr.cn"};
+      "device.id",           "device.serial", "device.model", "device.batch",
+      "device.product_line", "label",         "csr.cn"};
   return kNames;
 }
 
@@ -41,7 +41,8 @@ pki::Result<std::string> renderTemplate(const std::string& tmpl, const TemplateV
     std::string name = tmpl.substr(p + 1, e - p - 1);
     auto it = values.find(name);
     if (it == values.end()) {
-      return makeError(ErrorCode::kInvalidArgument, "template variable {" + name + "} has no value");
+      return makeError(ErrorCode::kInvalidArgument,
+                       "template variable {" + name + "} has no value");
     }
     if (it->second.empty()) {
       return makeError(ErrorCode::kInvalidArgument, "template variable {" + name + "} is empty");
@@ -95,10 +96,10 @@ pki::Result<void> checkKey(const Profile& profile, const EVP_PKEY* key) {
                      "RSA keys under 2048 bits are refused (" + kind + ")");
   }
   std::string allowed;
-  for (auto t : profile.allowed_keys) allowed += (allowed.empty() ? "" : ", ") + pki::keyTypeName(t);
-  return makeError(ErrorCode::kInvalidArgument,
-                   "key " + kind + " is not allowed by profile " + profile.name + " (allowed: " +
-                       allowed + ")");
+  for (auto t : profile.allowed_keys)
+    allowed += (allowed.empty() ? "" : ", ") + pki::keyTypeName(t);
+  return makeError(ErrorCode::kInvalidArgument, "key " + kind + " is not allowed by profile " +
+                                                    profile.name + " (allowed: " + allowed + ")");
 }
 
 static bool nameEquals(const X509_NAME* a, const X509_NAME* b) { return X509_NAME_cmp(a, b) == 0; }
@@ -107,7 +108,8 @@ pki::Result<IssuedNames> checkRequest(const Profile& profile, const pki::Certifi
                                       const TemplateValues& values) {
   ENROLL_CHECK(csr.verifySignature());
   int md = csr.signatureDigestNid();
-  if (md == NID_md5 || md == NID_md4 || md == NID_md2 || (md == NID_sha1 && !profile.allow_sha1_csr)) {
+  if (md == NID_md5 || md == NID_md4 || md == NID_md2 ||
+      (md == NID_sha1 && !profile.allow_sha1_csr)) {
     return makeError(ErrorCode::kInvalidArgument,
                      "the request is signed with a weak digest (" + csr.signatureAlgorithm() + ")");
   }
@@ -140,8 +142,8 @@ pki::Result<IssuedNames> checkRequest(const Profile& profile, const pki::Certifi
       out.subject_alt_names.push_back(requested);
       continue;
     }
-    return makeError(ErrorCode::kPermissionDenied, "subjectAltName " + requested +
-                                                       " is not allowed by profile " + profile.name);
+    return makeError(ErrorCode::kPermissionDenied,
+                     "subjectAltName " + requested + " is not allowed by profile " + profile.name);
   }
   out.subject = std::move(subject);
   return out;

@@ -39,9 +39,10 @@ struct Profile {
   std::string subject = "CN={device.id}";
   std::vector<std::string> subject_alt_names = {"URI:urn:dev:serial:{device.id}"};
   SubjectPolicy subject_policy = SubjectPolicy::kTemplate;
-  /** When true, DNS SANs requested in the CSR are copied; otherwise any requested SAN must be one the profile makes. */
+  /** When true, DNS SANs requested in the CSR are copied; otherwise any requested SAN must be one
+   * the profile makes. */
   bool allow_csr_dns_names = false;
-  std::vector<pki::KeyType> allowed_keys = {pki::KeyType::kEcP256, pki::KeyType::kEcP384,
+  std::vector<pki::KeyType> allowed_keys = {pki::KeyType::kEcP256,  pki::KeyType::kEcP384,
                                             pki::KeyType::kRsa2048, pki::KeyType::kRsa3072,
                                             pki::KeyType::kRsa4096, pki::KeyType::kEd25519};
   /** Allow SHA-1 signed CSRs (SCEP legacy labels only). */

@@ -6,7 +6,7 @@ SerialGenerator::SerialGenerator(RandomSource random, int bits)
     : random_(std::move(random)), bits_(bits < 64 ? 64 : (bits > 159 ? 159 : bits)) {}
 
 pki::Result<pki::UniquePtr<ASN1_INTEGER>> SerialGenerator::next() const {
-  size_t octets = static_cast<size_t>((bits_ + 7) / 8);
+  auto octets = static_cast<size_t>((bits_ + 7) / 8);
   ENROLL_TRY(pki::Bytes bytes, random_(octets));
   // Keep exactly bits_ random bits; bits_ < 160 leaves the DER INTEGER positive and within
   // 20 octets. An all-zero draw (probability 2^-bits) becomes 1, so the serial is never zero.

@@ -9,7 +9,8 @@ pki::Result<pki::Certificate> StoreScepDirectory::findCertificate(std::string_vi
                                                                   std::string_view serial_hex) {
   ENROLL_TRY(store::CertificateRecord record, store_.findCertificate(std::string(serial_hex)));
   ENROLL_TRY(pki::Certificate cert, pki::Certificate::fromDer(record.der));
-  if (cert.issuer() != issuer) return makeError(ErrorCode::kNotFound, "no such certificate from that issuer");
+  if (cert.issuer() != issuer)
+    return makeError(ErrorCode::kNotFound, "no such certificate from that issuer");
   return cert;
 }
 
@@ -22,15 +23,17 @@ pki::Result<pki::Bytes> StoreScepDirectory::currentCrlDer(std::string_view label
   return ca->signCrl(entries, now, 86400, static_cast<int64_t>(now));
 }
 
-pki::Result<bool> StoreScepDirectory::bindTransaction(std::string_view label, std::string_view transaction_id,
+pki::Result<bool> StoreScepDirectory::bindTransaction(std::string_view label,
+                                                      std::string_view transaction_id,
                                                       std::string_view public_key_sha256) {
   return store_.bindScepTransaction(std::string(label), std::string(transaction_id),
                                     std::string(public_key_sha256), clock_.now());
 }
 
-pki::Result<enrollment::EnrollmentResult> StoreScepDirectory::poll(std::string_view label,
-                                                                   std::string_view transaction_id) {
-  ENROLL_TRY(std::string key, store_.scepTransactionKey(std::string(label), std::string(transaction_id)));
+pki::Result<enrollment::EnrollmentResult> StoreScepDirectory::poll(
+    std::string_view label, std::string_view transaction_id) {
+  ENROLL_TRY(std::string key,
+             store_.scepTransactionKey(std::string(label), std::string(transaction_id)));
   std::string id = (label.empty() ? std::string("default") : std::string(label)) + "/" + key;
   ENROLL_TRY(store::PendingRecord pending, store_.findPending(id));
   switch (pending.state) {
@@ -47,16 +50,22 @@ pki::Result<enrollment::EnrollmentResult> StoreScepDirectory::poll(std::string_v
       // The held CSR carries the challenge that authenticated it; the core issues it now (or
       // returns the certificate it already issued).
       ENROLL_TRY(pki::CertificateRequest csr, pki::CertificateRequest::fromDer(pending.csr_der));
-      enrollment::EnrollmentRequest again{enrollment::Protocol::kScep, std::string(label),
-                                          enrollment::Operation::kEnroll, std::move(csr), {}, std::nullopt};
+      enrollment::EnrollmentRequest again{enrollment::Protocol::kScep,
+                                          std::string(label),
+                                          enrollment::Operation::kEnroll,
+                                          std::move(csr),
+                                          {},
+                                          std::nullopt};
       return enroller_.enroll(again);
     }
   }
   return makeError(ErrorCode::kInternal, "unknown pending state");
 }
 
-pki::Result<bool> StoreScepDirectory::rememberNonce(std::string_view transaction_id, const pki::Bytes& sender_nonce) {
-  return store_.rememberScepNonce(std::string(transaction_id), pki::hexEncode(sender_nonce), clock_.now());
+pki::Result<bool> StoreScepDirectory::rememberNonce(std::string_view transaction_id,
+                                                    const pki::Bytes& sender_nonce) {
+  return store_.rememberScepNonce(std::string(transaction_id), pki::hexEncode(sender_nonce),
+                                  clock_.now());
 }
 
 }  // namespace enroll::ca

@@ -10,13 +10,16 @@ class StoreScepDirectory final : public scep::ScepDirectory {
   StoreScepDirectory(EnrollmentService& enroller, store::Store& store, const pki::Clock& clock)
       : enroller_(enroller), store_(store), clock_(clock) {}
 
-  pki::Result<pki::Certificate> findCertificate(std::string_view issuer, std::string_view serial_hex) override;
+  pki::Result<pki::Certificate> findCertificate(std::string_view issuer,
+                                                std::string_view serial_hex) override;
   /** A CRL made now from the store (numbered by time, valid for a day). */
   pki::Result<pki::Bytes> currentCrlDer(std::string_view label) override;
   pki::Result<bool> bindTransaction(std::string_view label, std::string_view transaction_id,
                                     std::string_view public_key_sha256) override;
-  pki::Result<enrollment::EnrollmentResult> poll(std::string_view label, std::string_view transaction_id) override;
-  pki::Result<bool> rememberNonce(std::string_view transaction_id, const pki::Bytes& sender_nonce) override;
+  pki::Result<enrollment::EnrollmentResult> poll(std::string_view label,
+                                                 std::string_view transaction_id) override;
+  pki::Result<bool> rememberNonce(std::string_view transaction_id,
+                                  const pki::Bytes& sender_nonce) override;
 
  private:
   EnrollmentService& enroller_;

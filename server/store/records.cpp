@@ -4,9 +4,12 @@ namespace enroll::store {
 
 std::string certStatusName(CertStatus s) {
   switch (s) {
-    case CertStatus::kGood: return "good";
-    case CertStatus::kRevoked: return "revoked";
-    case CertStatus::kHold: return "hold";
+    case CertStatus::kGood:
+      return "good";
+    case CertStatus::kRevoked:
+      return "revoked";
+    case CertStatus::kHold:
+      return "hold";
   }
   return "good";
 }
@@ -19,29 +22,42 @@ CertStatus parseCertStatus(const std::string& s) {
 
 std::string deviceStateName(DeviceState s) {
   switch (s) {
-    case DeviceState::kExpected: return "expected";
-    case DeviceState::kEnrolled: return "enrolled";
-    case DeviceState::kBlocked: return "blocked";
-    case DeviceState::kRetired: return "retired";
+    case DeviceState::kExpected:
+      return "expected";
+    case DeviceState::kEnrolled:
+      return "enrolled";
+    case DeviceState::kBlocked:
+      return "blocked";
+    case DeviceState::kRetired:
+      return "retired";
   }
   return "expected";
 }
 
 bool parseDeviceState(const std::string& s, DeviceState* out) {
-  if (s == "expected") *out = DeviceState::kExpected;
-  else if (s == "enrolled") *out = DeviceState::kEnrolled;
-  else if (s == "blocked") *out = DeviceState::kBlocked;
-  else if (s == "retired") *out = DeviceState::kRetired;
-  else return false;
+  if (s == "expected")
+    *out = DeviceState::kExpected;
+  else if (s == "enrolled")
+    *out = DeviceState::kEnrolled;
+  else if (s == "blocked")
+    *out = DeviceState::kBlocked;
+  else if (s == "retired")
+    *out = DeviceState::kRetired;
+  else
+    return false;
   return true;
 }
 
 std::string pendingStateName(PendingRecord::State s) {
   switch (s) {
-    case PendingRecord::State::kPending: return "pending";
-    case PendingRecord::State::kApproved: return "approved";
-    case PendingRecord::State::kRejected: return "rejected";
-    case PendingRecord::State::kIssued: return "issued";
+    case PendingRecord::State::kPending:
+      return "pending";
+    case PendingRecord::State::kApproved:
+      return "approved";
+    case PendingRecord::State::kRejected:
+      return "rejected";
+    case PendingRecord::State::kIssued:
+      return "issued";
   }
   return "pending";
 }

@@ -23,8 +23,11 @@ class SessionPool {
   /** A session on loan; returned to the pool at destruction unless discard() was called. */
   class Lease {
    public:
-    Lease(SessionPool& pool, Poco::Data::Session session) : pool_(&pool), session_(std::move(session)) {}
-    Lease(Lease&& o) noexcept : pool_(o.pool_), session_(std::move(o.session_)), done_(o.done_) { o.done_ = true; }
+    Lease(SessionPool& pool, Poco::Data::Session session)
+        : pool_(&pool), session_(std::move(session)) {}
+    Lease(Lease&& o) noexcept : pool_(o.pool_), session_(std::move(o.session_)), done_(o.done_) {
+      o.done_ = true;
+    }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     ~Lease();

@@ -25,7 +25,8 @@ class SqlDialect {
   virtual void prepareSession(Poco::Data::Session& session) const = 0;
   /** Runs once after opening, before migrations (e.g. SQLite WAL mode). */
   virtual void prepareDatabase(Poco::Data::Session& session) const = 0;
-  /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO. */
+  /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO.
+   */
   virtual pki::ErrorCode classify(const Poco::Exception& e) const = 0;
 };
 

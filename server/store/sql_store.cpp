@@ -10,9 +10,9 @@
 namespace enroll::store {
 
 using namespace Poco::Data::Keywords;
-using Poco::Int64;
 using pki::ErrorCode;
 using pki::makeError;
+using Poco::Int64;
 
 const std::vector<std::vector<std::string>>& schemaMigrations() {
   // Version N is schemaMigrations()[N-1]. Never edit a released migration: add a new one.
@@ -96,7 +96,7 @@ Result<T> SqlStore::run(const char* what, Fn&& fn) {
     if (lease) lease->discard();
     ErrorCode code = dialect_->classify(e);
     std::string message = code == ErrorCode::kAlreadyExists ? std::string(what) + ": already exists"
-                                                             : "the store is unavailable";
+                                                            : "the store is unavailable";
     return makeError(code, message, std::string(what) + ": " + e.displayText());
   }
 }
@@ -104,7 +104,9 @@ Result<T> SqlStore::run(const char* what, Fn&& fn) {
 Result<void> SqlStore::migrate() {
   return run<void>("migrate", [&](Poco::Data::Session& s) -> Result<void> {
     s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-         " applied_at " + dialect_->translate("{bigint}") + " NOT NULL)", now;
+         " applied_at " +
+             dialect_->translate("{bigint}") + " NOT NULL)",
+        now;
     int current = 0;
     s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(current), now;
     const auto& all = schemaMigrations();
@@ -112,7 +114,7 @@ Result<void> SqlStore::migrate() {
       return makeError(ErrorCode::kInternal, "the database was written by a newer enrolld",
                        "schema version " + std::to_string(current));
     }
-    for (size_t v = static_cast<size_t>(current); v < all.size(); ++v) {
+    for (auto v = static_cast<size_t>(current); v < all.size(); ++v) {
       s.begin();
       try {
         for (const auto& sql : all[v]) s << dialect_->translate(sql), now;
@@ -178,7 +180,8 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
   Poco::Data::BLOB der(c.der.data(), c.der.size());
   Int64 nb = c.not_before, na = c.not_after, ia = c.issued_at, ra = c.revoked_at;
   std::string status = certStatusName(c.status);
-  s << "INSERT INTO certificates (" << kCertColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  s << "INSERT INTO certificates (" << kCertColumns
+    << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(c.serial), bind(c.issuer), bind(c.device_id), bind(c.label), bind(c.profile),
       bind(c.protocol), bind(c.subject), bind(nb), bind(na), bind(ia), bind(status), bind(ra),
       bind(c.revocation_reason), bind(c.public_key_sha256), bind(c.bootstrap_fingerprint),
@@ -189,23 +192,26 @@ void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e) {
   Int64 at = e.at;
   s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
        " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id),
-      bind(e.peer), bind(e.outcome), bind(e.serial), bind(e.reason), now;
+      bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id), bind(e.peer),
+      bind(e.outcome), bind(e.serial), bind(e.reason), now;
 }
 
 }  // namespace
 
 Result<CertificateRecord> SqlStore::findCertificate(const std::string& serial) {
-  return run<CertificateRecord>("find certificate", [&](Poco::Data::Session& s) -> Result<CertificateRecord> {
-    std::vector<CertRow> rows;
-    s << "SELECT " << kCertColumns << " FROM certificates WHERE serial = ?", into(rows),
-        bind(serial), now;
-    if (rows.empty()) return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
-    return fromRow(rows.front());
-  });
+  return run<CertificateRecord>(
+      "find certificate", [&](Poco::Data::Session& s) -> Result<CertificateRecord> {
+        std::vector<CertRow> rows;
+        s << "SELECT " << kCertColumns << " FROM certificates WHERE serial = ?", into(rows),
+            bind(serial), now;
+        if (rows.empty())
+          return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
+        return fromRow(rows.front());
+      });
 }
 
-Result<std::vector<CertificateRecord>> SqlStore::certificatesOfDevice(const std::string& device_id) {
+Result<std::vector<CertificateRecord>> SqlStore::certificatesOfDevice(
+    const std::string& device_id) {
   using Out = std::vector<CertificateRecord>;
   return run<Out>("certificates of device", [&](Poco::Data::Session& s) -> Result<Out> {
     std::vector<CertRow> rows;
@@ -230,7 +236,8 @@ Result<std::vector<CertificateRecord>> SqlStore::revokedCertificates(const std::
   using Out = std::vector<CertificateRecord>;
   return run<Out>("revoked certificates", [&](Poco::Data::Session& s) -> Result<Out> {
     std::vector<CertRow> rows;
-    s << "SELECT " << kCertColumns << " FROM certificates WHERE issuer = ? AND status <> 'good'"
+    s << "SELECT " << kCertColumns
+      << " FROM certificates WHERE issuer = ? AND status <> 'good'"
          " ORDER BY revoked_at",
         into(rows), bind(issuer), now;
     Out out;
@@ -245,9 +252,11 @@ Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatu
     Int64 when = status == CertStatus::kGood ? 0 : at;
     int why = status == CertStatus::kGood ? 0 : reason;
     Poco::Data::Statement st(s);
-    st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ? WHERE serial = ?",
+    st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ? WHERE serial "
+          "= ?",
         bind(certStatusName(status)), bind(when), bind(why), bind(serial);
-    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
+    if (st.execute() == 0)
+      return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
     return pki::ok();
   });
 }
@@ -292,7 +301,8 @@ Result<void> SqlStore::putDevice(const DeviceRecord& d) {
     Int64 updated = d.updated_at ? d.updated_at : created;
     Int64 count = d.enroll_count;
     std::string state = deviceStateName(d.state);
-    s << "INSERT INTO devices (" << kDeviceColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    s << "INSERT INTO devices (" << kDeviceColumns
+      << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
          " ON CONFLICT (id) DO UPDATE SET model = excluded.model, batch = excluded.batch,"
          " product_line = excluded.product_line, labels = excluded.labels,"
          " bootstrap_fingerprint = excluded.bootstrap_fingerprint, ek_hash = excluded.ek_hash,"
@@ -317,7 +327,8 @@ Result<std::vector<EnrollmentEvent>> SqlStore::eventsOfDevice(const std::string&
   using Out = std::vector<EnrollmentEvent>;
   return run<Out>("events of device", [&](Poco::Data::Session& s) -> Result<Out> {
     std::vector<Poco::Tuple<Int64, std::string, std::string, std::string, std::string, std::string,
-                            std::string, std::string, std::string>> rows;
+                            std::string, std::string, std::string>>
+        rows;
     s << "SELECT at, protocol, label, operation, device_id, peer, outcome, serial, reason"
          " FROM enrollment_events WHERE device_id = ? ORDER BY id",
         into(rows), bind(device_id), now;
@@ -333,8 +344,8 @@ Result<std::vector<EnrollmentEvent>> SqlStore::eventsOfDevice(const std::string&
 // ---- pending requests
 
 namespace {
-using PendingRow = Poco::Tuple<std::string, std::string, std::string, std::string,
-                               Poco::Data::BLOB, std::string, Int64, Int64, std::string>;
+using PendingRow = Poco::Tuple<std::string, std::string, std::string, std::string, Poco::Data::BLOB,
+                               std::string, Int64, Int64, std::string>;
 constexpr const char* kPendingColumns =
     "id, label, device_id, transaction_id, csr, state, created_at, decided_at, serial";
 
@@ -371,7 +382,8 @@ Result<PendingRecord> SqlStore::findPendingByTransaction(const std::string& labe
     s << "SELECT " << kPendingColumns
       << " FROM pending_requests WHERE label = ? AND transaction_id = ?",
         into(rows), bind(label), bind(transaction_id), now;
-    if (rows.empty()) return makeError(ErrorCode::kNotFound, "no pending request for that transaction");
+    if (rows.empty())
+      return makeError(ErrorCode::kNotFound, "no pending request for that transaction");
     return fromRow(rows.front());
   });
 }
@@ -380,7 +392,8 @@ Result<void> SqlStore::insertPending(const PendingRecord& p) {
   return run<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
     Poco::Data::BLOB csr(p.csr_der.data(), p.csr_der.size());
     Int64 created = p.created_at, decided = p.decided_at;
-    s << "INSERT INTO pending_requests (" << kPendingColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    s << "INSERT INTO pending_requests (" << kPendingColumns
+      << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         bind(p.id), bind(p.label), bind(p.device_id), bind(p.transaction_id), bind(csr),
         bind(pendingStateName(p.state)), bind(created), bind(decided), bind(p.serial), now;
     return pki::ok();
@@ -403,7 +416,8 @@ Result<std::vector<PendingRecord>> SqlStore::listPending() {
   using Out = std::vector<PendingRecord>;
   return run<Out>("list pending", [&](Poco::Data::Session& s) -> Result<Out> {
     std::vector<PendingRow> rows;
-    s << "SELECT " << kPendingColumns << " FROM pending_requests ORDER BY created_at", into(rows), now;
+    s << "SELECT " << kPendingColumns << " FROM pending_requests ORDER BY created_at", into(rows),
+        now;
     Out out;
     for (const auto& r : rows) out.push_back(fromRow(r));
     return out;
@@ -413,15 +427,16 @@ Result<std::vector<PendingRecord>> SqlStore::listPending() {
 // ---- credentials
 
 Result<BasicCredentialRecord> SqlStore::findCredential(const std::string& username) {
-  return run<BasicCredentialRecord>("find credential", [&](Poco::Data::Session& s) -> Result<BasicCredentialRecord> {
-    std::vector<Poco::Tuple<std::string, std::string, std::string, std::string, Int64>> rows;
-    s << "SELECT username, label, device_id, password_hash, created_at FROM basic_credentials"
-         " WHERE username = ?",
-        into(rows), bind(username), now;
-    if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown user");
-    const auto& r = rows.front();
-    return BasicCredentialRecord{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
-  });
+  return run<BasicCredentialRecord>(
+      "find credential", [&](Poco::Data::Session& s) -> Result<BasicCredentialRecord> {
+        std::vector<Poco::Tuple<std::string, std::string, std::string, std::string, Int64>> rows;
+        s << "SELECT username, label, device_id, password_hash, created_at FROM basic_credentials"
+             " WHERE username = ?",
+            into(rows), bind(username), now;
+        if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown user");
+        const auto& r = rows.front();
+        return BasicCredentialRecord{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>()};
+      });
 }
 
 Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
@@ -438,7 +453,8 @@ Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
 
 // ---- SCEP state
 
-Result<bool> SqlStore::bindScepTransaction(const std::string& label, const std::string& transaction_id,
+Result<bool> SqlStore::bindScepTransaction(const std::string& label,
+                                           const std::string& transaction_id,
                                            const std::string& public_key_sha256, std::time_t at) {
   return run<bool>("bind scep transaction", [&](Poco::Data::Session& s) -> Result<bool> {
     Int64 when = at;
@@ -452,7 +468,8 @@ Result<bool> SqlStore::bindScepTransaction(const std::string& label, const std::
   });
 }
 
-Result<std::string> SqlStore::scepTransactionKey(const std::string& label, const std::string& transaction_id) {
+Result<std::string> SqlStore::scepTransactionKey(const std::string& label,
+                                                 const std::string& transaction_id) {
   return run<std::string>("scep transaction", [&](Poco::Data::Session& s) -> Result<std::string> {
     std::vector<std::string> keys;
     s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND transaction_id = ?",
@@ -462,8 +479,8 @@ Result<std::string> SqlStore::scepTransactionKey(const std::string& label, const
   });
 }
 
-Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
-                                         std::time_t at) {
+Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id,
+                                         const std::string& nonce_hex, std::time_t at) {
   return run<bool>("remember scep nonce", [&](Poco::Data::Session& s) -> Result<bool> {
     Int64 when = at;
     Poco::Data::Statement st(s);
@@ -495,12 +512,14 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
       insertCertificate(s, c);
       Int64 at = c.issued_at;
       std::string enrolled = deviceStateName(DeviceState::kEnrolled);
-      s << "INSERT INTO devices (" << kDeviceColumns << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
+      s << "INSERT INTO devices (" << kDeviceColumns
+        << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
            " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
            " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at",
           bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at), now;
       if (!issuance.pending_id.empty()) {
-        s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id = ?",
+        s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id = "
+             "?",
             bind(c.serial), bind(at), bind(issuance.pending_id), now;
       }
       insertEvent(s, issuance.event);

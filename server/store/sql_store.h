@@ -17,11 +17,13 @@ class SqlStore final : public Store {
  public:
   /** Opens (creating if needed) and migrates the database. */
   static Result<std::unique_ptr<SqlStore>> open(std::unique_ptr<SqlDialect> dialect,
-                                                const std::string& connection, int max_sessions = 32);
+                                                const std::string& connection,
+                                                int max_sessions = 32);
   ~SqlStore() override;
 
   Result<CertificateRecord> findCertificate(const std::string& serial) override;
-  Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) override;
+  Result<std::vector<CertificateRecord>> certificatesOfDevice(
+      const std::string& device_id) override;
   Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) override;
   Result<std::vector<CertificateRecord>> revokedCertificates(const std::string& issuer) override;
   Result<void> setCertificateStatus(const std::string& serial, CertStatus status, int reason,
@@ -36,16 +38,18 @@ class SqlStore final : public Store {
   Result<PendingRecord> findPending(const std::string& id) override;
   Result<PendingRecord> findPendingByTransaction(const std::string& label,
                                                  const std::string& transaction_id) override;
-  Result<void> insertPending(const PendingRecord& record) override;
-  Result<void> decidePending(const std::string& id, PendingRecord::State state, std::time_t at) override;
+  Result<void> insertPending(const PendingRecord& p) override;
+  Result<void> decidePending(const std::string& id, PendingRecord::State state,
+                             std::time_t at) override;
   Result<std::vector<PendingRecord>> listPending() override;
 
   Result<BasicCredentialRecord> findCredential(const std::string& username) override;
-  Result<void> putCredential(const BasicCredentialRecord& record) override;
+  Result<void> putCredential(const BasicCredentialRecord& c) override;
 
   Result<bool> bindScepTransaction(const std::string& label, const std::string& transaction_id,
                                    const std::string& public_key_sha256, std::time_t at) override;
-  Result<std::string> scepTransactionKey(const std::string& label, const std::string& transaction_id) override;
+  Result<std::string> scepTransactionKey(const std::string& label,
+                                         const std::string& transaction_id) override;
   Result<bool> rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
                                  std::time_t at) override;
   Result<void> expireScepState(std::time_t before) override;

@@ -20,7 +20,8 @@ class CertificateStore {
  public:
   virtual ~CertificateStore() = default;
   virtual Result<CertificateRecord> findCertificate(const std::string& serial) = 0;
-  virtual Result<std::vector<CertificateRecord>> certificatesOfDevice(const std::string& device_id) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificatesOfDevice(
+      const std::string& device_id) = 0;
   /** How many certificates were issued on the strength of one bootstrap certificate. */
   virtual Result<int64_t> countByBootstrap(const std::string& bootstrap_fingerprint) = 0;
   /** Certificates of one issuing CA that are revoked or on hold (for CRLs). */
@@ -35,7 +36,8 @@ class DeviceStore {
  public:
   virtual ~DeviceStore() = default;
   virtual Result<DeviceRecord> findDevice(const std::string& id) = 0;
-  /** Inserts or replaces the registry fields of a device (keeps its enroll count and state unless given). */
+  /** Inserts or replaces the registry fields of a device (keeps its enroll count and state unless
+   * given). */
   virtual Result<void> putDevice(const DeviceRecord& device) = 0;
 };
 
@@ -74,13 +76,16 @@ class ScepStateStore {
  public:
   virtual ~ScepStateStore() = default;
   /** Binds a transactionID to a public key; false when it is bound to another key already. */
-  virtual Result<bool> bindScepTransaction(const std::string& label, const std::string& transaction_id,
-                                           const std::string& public_key_sha256, std::time_t at) = 0;
+  virtual Result<bool> bindScepTransaction(const std::string& label,
+                                           const std::string& transaction_id,
+                                           const std::string& public_key_sha256,
+                                           std::time_t at) = 0;
   /** The public key (SHA-256 hex) a transactionID is bound to; NotFound. */
-  virtual Result<std::string> scepTransactionKey(const std::string& label, const std::string& transaction_id) = 0;
+  virtual Result<std::string> scepTransactionKey(const std::string& label,
+                                                 const std::string& transaction_id) = 0;
   /** Remembers (transactionID, nonce); false when seen before (a replay). */
-  virtual Result<bool> rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
-                                         std::time_t at) = 0;
+  virtual Result<bool> rememberScepNonce(const std::string& transaction_id,
+                                         const std::string& nonce_hex, std::time_t at) = 0;
   /** Forgets nonces and unused bindings older than before. */
   virtual Result<void> expireScepState(std::time_t before) = 0;
 };

@@ -38,9 +38,11 @@ void send(Poco::Net::HTTPServerResponse& response, const est::EstResponse& r) {
 
 class EstHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  EstHandler(const est::EstService& service, size_t max_body) : service_(service), max_body_(max_body) {}
+  EstHandler(const est::EstService& service, size_t max_body)
+      : service_(service), max_body_(max_body) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
     auto start = std::chrono::steady_clock::now();
     est::EstRequest req;
     req.method = request.getMethod();
@@ -65,7 +67,8 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
           req.credentials.basic_password = pki::SecretString(basic.getPassword());
         }
       }
-      if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
+      if (request.hasContentLength() &&
+          request.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
         r.status = 413;
         r.content_type = "text/plain";
         r.body = "request body too large (limit " + std::to_string(max_body_) + " bytes)\n";
@@ -87,7 +90,8 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       r.outcome += " (response not delivered: " + e.displayText() + ")";
     }
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    auto ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     char latency[32];
     snprintf(latency, sizeof latency, "%.2f", ms);
     logLine({{"protocol", "est"},
@@ -110,14 +114,19 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
 
 class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
     est::EstResponse r;
     r.status = 404;
     r.content_type = "text/plain";
     r.body = "not found\n";
     send(response, r);
-    logLine({{"protocol", "https"}, {"method", request.getMethod()}, {"path", request.getURI().substr(0, 200)},
-             {"peer", request.clientAddress().toString()}, {"status", "404"}, {"outcome", "not_found"}});
+    logLine({{"protocol", "https"},
+             {"method", request.getMethod()},
+             {"path", request.getURI().substr(0, 200)},
+             {"peer", request.clientAddress().toString()},
+             {"status", "404"},
+             {"outcome", "not_found"}});
   }
 };
 
@@ -125,7 +134,8 @@ class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
 
 Poco::Net::HTTPRequestHandler* EstHandlerFactory::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
-  if (request.getURI().rfind("/.well-known/est", 0) == 0) return new EstHandler(service_, max_body_bytes_);
+  if (request.getURI().rfind("/.well-known/est", 0) == 0)
+    return new EstHandler(service_, max_body_bytes_);
   return new NotFoundHandler;
 }
 

@@ -11,7 +11,8 @@ class EstHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   EstHandlerFactory(const est::EstService& service, size_t max_body_bytes)
       : service_(service), max_body_bytes_(max_body_bytes) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest& request) override;
 
  private:
   const est::EstService& service_;

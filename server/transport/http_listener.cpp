@@ -22,15 +22,15 @@ void splitHostPort(const std::string& address, std::string* host, int* port) {
   *port = static_cast<int>(p);
 }
 
-HttpListener::HttpListener(const std::string& name, const ListenerSettings& settings,
-                           Poco::Net::Context::Ptr context,
-                           Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
-    : name_(name), pool_(2, settings.max_threads, 60) {
+HttpListener::HttpListener(std::string name, const ListenerSettings& settings,
+                           const Poco::Net::Context::Ptr& context,
+                           const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory)
+    : name_(std::move(name)), pool_(2, settings.max_threads, 60) {
   int port = 0;
   splitHostPort(settings.address, &host_, &port);
   Poco::Net::SocketAddress addr(host_, static_cast<Poco::UInt16>(port));
-  Poco::Net::ServerSocket socket = context ? Poco::Net::SecureServerSocket(context)
-                                           : Poco::Net::ServerSocket();
+  Poco::Net::ServerSocket socket =
+      context ? Poco::Net::SecureServerSocket(context) : Poco::Net::ServerSocket();
   socket.bind(addr, true);
   socket.listen(256);
   auto* params = new Poco::Net::HTTPServerParams;

@@ -20,9 +20,11 @@ struct ListenerSettings {
 
 class HttpListener {
  public:
-  /** Binds and starts. context null: plain HTTP. Throws Poco::Exception on bind errors (start-up). */
-  HttpListener(const std::string& name, const ListenerSettings& settings, Poco::Net::Context::Ptr context,
-               Poco::Net::HTTPRequestHandlerFactory::Ptr factory);
+  /** Binds and starts. context null: plain HTTP. Throws Poco::Exception on bind errors (start-up).
+   */
+  HttpListener(std::string name, const ListenerSettings& settings,
+               const Poco::Net::Context::Ptr& context,
+               const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory);
   ~HttpListener();
   /** The bound port (useful with port 0). */
   int port() const;

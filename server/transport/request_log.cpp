@@ -8,7 +8,8 @@ namespace enroll::transport {
 
 static std::string quote(const std::string& v) {
   bool plain = !v.empty();
-  for (char c : v) plain = plain && c != ' ' && c != '"' && c != '=' && static_cast<unsigned char>(c) >= 0x20;
+  for (char c : v)
+    plain = plain && c != ' ' && c != '"' && c != '=' && static_cast<unsigned char>(c) >= 0x20;
   if (plain) return v;
   std::string out = "\"";
   for (char c : v) {

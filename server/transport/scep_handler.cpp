@@ -22,9 +22,11 @@ void sendText(Poco::Net::HTTPServerResponse& response, int status, const std::st
 
 class ScepHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  ScepHandler(const scep::ScepService& service, size_t max_body) : service_(service), max_body_(max_body) {}
+  ScepHandler(const scep::ScepService& service, size_t max_body)
+      : service_(service), max_body_(max_body) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
     auto start = std::chrono::steady_clock::now();
     scep::ScepHttpRequest req;
     req.method = request.getMethod();
@@ -33,14 +35,17 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
     try {
       Poco::URI uri(request.getURI());
       // RFC 8894 4.1: /scep, or /scep/<label> for a label other than the default.
-      std::string path = uri.getPath();
+      const std::string& path = uri.getPath();
       req.label = path.size() > 6 ? path.substr(6) : "";
       if (!req.label.empty() && req.label.back() == '/') req.label.pop_back();
       for (const auto& [k, v] : uri.getQueryParameters()) {
-        if (k == "operation") req.operation = v;
-        else if (k == "message") req.message = v;
+        if (k == "operation")
+          req.operation = v;
+        else if (k == "message")
+          req.message = v;
       }
-      if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
+      if (request.hasContentLength() &&
+          request.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
         resp = {413, "text/plain", {}, "body_too_large"};
         response.setKeepAlive(false);
       } else {
@@ -50,8 +55,10 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
           in.read(buf, sizeof buf);
           req.body.insert(req.body.end(), buf, buf + in.gcount());
         }
-        if (req.body.size() > max_body_) resp = {413, "text/plain", {}, "body_too_large"};
-        else resp = service_.handle(req);
+        if (req.body.size() > max_body_)
+          resp = {413, "text/plain", {}, "body_too_large"};
+        else
+          resp = service_.handle(req);
       }
     } catch (const Poco::Exception& e) {
       resp = {400, "text/plain", {}, "bad_request: " + e.displayText()};
@@ -69,7 +76,8 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       resp.outcome += " (response not delivered: " + e.displayText() + ")";
     }
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    auto ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     char latency[32];
     snprintf(latency, sizeof latency, "%.2f", ms);
     logLine({{"protocol", "scep"},
@@ -89,10 +97,15 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
 
 class NotFound : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
     sendText(response, 404, "not found\n");
-    logLine({{"protocol", "http"}, {"method", request.getMethod()}, {"path", request.getURI().substr(0, 200)},
-             {"peer", request.clientAddress().toString()}, {"status", "404"}, {"outcome", "not_found"}});
+    logLine({{"protocol", "http"},
+             {"method", request.getMethod()},
+             {"path", request.getURI().substr(0, 200)},
+             {"peer", request.clientAddress().toString()},
+             {"status", "404"},
+             {"outcome", "not_found"}});
   }
 };
 

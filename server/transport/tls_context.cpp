@@ -42,8 +42,9 @@ void onTlsInfo(const SSL* ssl, int where, int /*ret*/) noexcept {
       // RFC 5929 3.1: tls-unique is the first Finished of the latest handshake: the client's on
       // a full handshake, the server's on a resumed one.
       unsigned char buf[EVP_MAX_MD_SIZE];
-      size_t n = SSL_session_reused(const_cast<SSL*>(ssl)) ? SSL_get_finished(ssl, buf, sizeof buf)
-                                                           : SSL_get_peer_finished(ssl, buf, sizeof buf);
+      size_t n = SSL_session_reused(const_cast<SSL*>(ssl))
+                     ? SSL_get_finished(ssl, buf, sizeof buf)
+                     : SSL_get_peer_finished(ssl, buf, sizeof buf);
       info.channel_binding.assign(buf, buf + n);
       info.channel_binding_type = "tls-unique";
     }

@@ -20,7 +20,8 @@ std::string makeCsr(const std::string& cn, const std::string& challenge) {
   auto key = pki::PrivateKey::generate(pki::KeyType::kEcP256);
   X509_REQ* req = X509_REQ_new();
   X509_NAME* name = X509_REQ_get_subject_name(req);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509_REQ_set_pubkey(req, key->native());
   if (!challenge.empty()) {
     X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, MBSTRING_UTF8,
@@ -50,20 +51,22 @@ class EstChannelBinding : public ::testing::Test {
 };
 
 TEST_F(EstChannelBinding, AcceptsTlsUniqueOnTls12) {
-  TlsClient c(server_->port(), file("ca/root-ca.pem"), file("demo/device-0001.pem"), file("demo/device-0001.key"),
-              TLS1_2_VERSION);
+  TlsClient c(server_->port(), file("ca/root-ca.pem"), file("demo/device-0001.pem"),
+              file("demo/device-0001.key"), TLS1_2_VERSION);
   ASSERT_TRUE(c.connected());
-  std::string csr = makeCsr("DEMO-0001", pki::base64Encode(c.channelBinding().data(), c.channelBinding().size()));
+  std::string csr =
+      makeCsr("DEMO-0001", pki::base64Encode(c.channelBinding().data(), c.channelBinding().size()));
   std::string r = c.post("/.well-known/est/bound/simpleenroll", "application/pkcs10", csr);
   EXPECT_EQ("200", r.substr(0, 3)) << r;
 }
 
 TEST_F(EstChannelBinding, AcceptsTlsExporterOnTls13) {
-  TlsClient c(server_->port(), file("ca/root-ca.pem"), file("demo/device-0001.pem"), file("demo/device-0001.key"),
-              TLS1_3_VERSION);
+  TlsClient c(server_->port(), file("ca/root-ca.pem"), file("demo/device-0001.pem"),
+              file("demo/device-0001.key"), TLS1_3_VERSION);
   ASSERT_TRUE(c.connected());
   ASSERT_EQ(TLS1_3_VERSION, SSL_version(c.ssl()));
-  std::string csr = makeCsr("DEMO-0001", pki::base64Encode(c.channelBinding().data(), c.channelBinding().size()));
+  std::string csr =
+      makeCsr("DEMO-0001", pki::base64Encode(c.channelBinding().data(), c.channelBinding().size()));
   std::string r = c.post("/.well-known/est/bound/simpleenroll", "application/pkcs10", csr);
   EXPECT_EQ("200", r.substr(0, 3)) << r;
 }
@@ -91,7 +94,8 @@ TEST_F(EstChannelBinding, ConcurrentDevicesAllGetDistinctCertificates) {
       TlsClient c(server_->port(), file("ca/root-ca.pem"), file("demo/device-0002.pem"),
                   file("demo/device-0002.key"), TLS1_2_VERSION);
       if (!c.connected()) return;
-      results[static_cast<size_t>(i)] = c.post("/.well-known/est/simpleenroll", "application/pkcs10", makeCsr("x", ""));
+      results[static_cast<size_t>(i)] =
+          c.post("/.well-known/est/simpleenroll", "application/pkcs10", makeCsr("x", ""));
     });
   }
   for (auto& t : threads) t.join();

@@ -41,7 +41,8 @@ class StoreConformance : public ::testing::Test {
   static Issuance issuance(const std::string& serial, const std::string& device) {
     Issuance i;
     i.certificate = cert(serial, device);
-    i.event = EnrollmentEvent{150, "est", "", "enroll", device, "127.0.0.1:1", "issued", serial, "test"};
+    i.event =
+        EnrollmentEvent{150, "est", "", "enroll", device, "127.0.0.1:1", "issued", serial, "test"};
     return i;
   }
 

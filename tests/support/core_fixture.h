@@ -21,17 +21,22 @@ class CoreFixture : public ::testing::Test {
   static constexpr std::time_t kNow = 1893456000;  // 2030-01-01T00:00:00Z
 
   void SetUp() override {
-    root_ = std::make_unique<KeyedCert>(makeTestCa("Test Root", nullptr, kNow - 86400, kNow + 20 * 365 * 86400L));
-    issuing_ = std::make_unique<KeyedCert>(makeTestCa("Test Issuing", root_.get(), kNow - 86400, kNow + 10 * 365 * 86400L));
-    maker_ = std::make_unique<KeyedCert>(makeTestCa("Maker CA", nullptr, kNow - 86400, kNow + 20 * 365 * 86400L));
-    boot_ = std::make_unique<KeyedCert>(makeTestLeaf("serialNumber=DEV-1,CN=DEV-1", *maker_, kNow - 3600, kNow + 365 * 86400L));
+    root_ = std::make_unique<KeyedCert>(
+        makeTestCa("Test Root", nullptr, kNow - 86400, kNow + 20 * 365 * 86400L));
+    issuing_ = std::make_unique<KeyedCert>(
+        makeTestCa("Test Issuing", root_.get(), kNow - 86400, kNow + 10 * 365 * 86400L));
+    maker_ = std::make_unique<KeyedCert>(
+        makeTestCa("Maker CA", nullptr, kNow - 86400, kNow + 20 * 365 * 86400L));
+    boot_ = std::make_unique<KeyedCert>(
+        makeTestLeaf("serialNumber=DEV-1,CN=DEV-1", *maker_, kNow - 3600, kNow + 365 * 86400L));
     auto store = store::openSqliteStore(dir_.path() + "/test.db");
     ASSERT_TRUE(store) << store.error().toString();
     store_ = std::move(store).value();
     auto trust = std::make_shared<provisioning::TrustStore>();
     ASSERT_TRUE(trust->add({"maker", {maker_->cert}, {}}));
     authorizer_ = std::make_unique<provisioning::Authorizer>(trust, *store_, clock_);
-    ca_ = *ca::CertificateAuthority::create("issuing", {issuing_->cert, root_->cert}, issuing_->key);
+    ca_ =
+        *ca::CertificateAuthority::create("issuing", {issuing_->cert, root_->cert}, issuing_->key);
     service_ = std::make_unique<ca::EnrollmentService>(makeLabels(), *authorizer_, *store_, clock_);
   }
 
@@ -58,7 +63,7 @@ class CoreFixture : public ::testing::Test {
   enrollment::EnrollmentRequest bootstrapRequest(const KeyedCert& boot, const pki::PrivateKey& key,
                                                  const std::string& subject = "CN=DEV-1") {
     enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", enrollment::Operation::kEnroll,
-                                    makeTestCsr(subject, key), {}, std::nullopt};
+                                    makeTestCsr(subject, key),  {}, std::nullopt};
     r.credentials.tls_chain = {boot.cert};
     return r;
   }

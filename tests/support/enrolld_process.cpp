@@ -49,8 +49,8 @@ EnrolldProcess::EnrolldProcess(const std::string& binary, const std::string& dir
     FILE* err = freopen((dir + "/serve.err").c_str(), "w", stderr);
     (void)out;
     (void)err;
-    execl(binary.c_str(), binary.c_str(), "serve", dir.c_str(), "--listen-est", "127.0.0.1:0", "--listen-http",
-          "127.0.0.1:0", nullptr);
+    execl(binary.c_str(), binary.c_str(), "serve", dir.c_str(), "--listen-est", "127.0.0.1:0",
+          "--listen-http", "127.0.0.1:0", nullptr);
     _exit(127);
   }
   for (int i = 0; i < 100 && port_ == 0; ++i) {
@@ -122,9 +122,11 @@ std::vector<unsigned char> TlsClient::channelBinding() const {
   return out;
 }
 
-std::string TlsClient::post(const std::string& path, const std::string& content_type, const std::string& body) {
-  std::string req = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + content_type +
-                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+std::string TlsClient::post(const std::string& path, const std::string& content_type,
+                            const std::string& body) {
+  std::string req =
+      "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + content_type +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   SSL_write(ssl_, req.data(), static_cast<int>(req.size()));
   std::string resp;
   char buf[4096];

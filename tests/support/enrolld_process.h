@@ -45,15 +45,16 @@ std::string enrolldBinary();
 /** One TLS connection to 127.0.0.1:port with a client certificate. */
 class TlsClient {
  public:
-  TlsClient(int port, const std::string& ca_file, const std::string& cert_file, const std::string& key_file,
-            int max_version);
+  TlsClient(int port, const std::string& ca_file, const std::string& cert_file,
+            const std::string& key_file, int max_version);
   ~TlsClient();
   bool connected() const { return ssl_ != nullptr; }
   SSL* ssl() const { return ssl_; }
   /** RFC 5929 tls-unique (TLS 1.2) or RFC 9266 tls-exporter (TLS 1.3) of this connection. */
   std::vector<unsigned char> channelBinding() const;
   /** Sends a POST and returns "STATUS BODY". */
-  std::string post(const std::string& path, const std::string& content_type, const std::string& body);
+  std::string post(const std::string& path, const std::string& content_type,
+                   const std::string& body);
 
  private:
   SSL_CTX* ctx_ = nullptr;

@@ -14,11 +14,12 @@ struct KeyedCert {
 };
 
 /** A CA certificate (self-signed when parent is null). */
-KeyedCert makeTestCa(const std::string& cn, const KeyedCert* parent = nullptr, std::time_t not_before = 0,
-                     std::time_t not_after = 0);
+KeyedCert makeTestCa(const std::string& cn, const KeyedCert* parent = nullptr,
+                     std::time_t not_before = 0, std::time_t not_after = 0);
 /** A leaf certificate for a new P-256 key, issued by issuer. */
-KeyedCert makeTestLeaf(const std::string& subject, const KeyedCert& issuer, std::time_t not_before = 0,
-                       std::time_t not_after = 0, const std::vector<std::string>& key_usage = {"digitalSignature"});
+KeyedCert makeTestLeaf(const std::string& subject, const KeyedCert& issuer,
+                       std::time_t not_before = 0, std::time_t not_after = 0,
+                       const std::vector<std::string>& key_usage = {"digitalSignature"});
 /** A P-256 CSR for subject (RFC 4514 text), signed by key; optional challengePassword and SANs. */
 pki::CertificateRequest makeTestCsr(const std::string& subject, const pki::PrivateKey& key,
                                     const std::string& challenge = "",

@@ -1,5 +1,6 @@
 #pragma once
-/** Reads a file from tests/vectors/ (made by tests/vectors/make-vectors.sh with the openssl CLI). */
+/** Reads a file from tests/vectors/ (made by tests/vectors/make-vectors.sh with the openssl CLI).
+ */
 #include <fstream>
 #include <sstream>
 #include <string>

@@ -11,7 +11,9 @@ namespace enroll::store {
 
 using namespace Poco::Data::Keywords;
 
-void SqliteDialect::registerConnector() const { Poco::Data::SQLite::Connector::registerConnector(); }
+void SqliteDialect::registerConnector() const {
+  Poco::Data::SQLite::Connector::registerConnector();
+}
 
 static void replaceAll(std::string& s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {

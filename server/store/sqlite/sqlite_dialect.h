@@ -24,6 +24,7 @@ class SqliteDialect final : public SqlDialect {
 };
 
 /** Opens (creating and migrating) the SQLite database at path. */
-pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms = 10000);
+pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
+                                                    int busy_timeout_ms = 10000);
 
 }  // namespace enroll::store

@@ -30,31 +30,37 @@ TEST(Config, ReadsAMinimalFileWithDefaults) {
 }
 
 TEST(Config, RefusesAnUnknownKeyWithItsPath) {
-  std::string json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {"lifetme_days": 3}}, "labels": {"default": {}}})";
+  std::string json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {"lifetme_days": 3}}, "labels": {"default": {}}})";
   EXPECT_EQ("profiles.device.lifetme_days: unknown key", errorOf(json));
   EXPECT_EQ("colour: unknown key", errorOf(R"({"colour": 1, "cas": {}, "labels": {}})"));
 }
 
 TEST(Config, RefusesAWrongTypeWithItsPath) {
-  std::string json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"allow_basic": "yes"}}})";
+  std::string json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"allow_basic": "yes"}}})";
   EXPECT_EQ("labels.default.allow_basic: must be true or false", errorOf(json));
   EXPECT_EQ("http.max_threads: must be an integer",
             errorOf(R"({"http": {"max_threads": "many"}, "cas": {}, "labels": {}})"));
 }
 
 TEST(Config, RefusesOutOfRangeNumbers) {
-  EXPECT_EQ("http.max_threads: must be between 1 and 1024", errorOf(R"({"http": {"max_threads": 0}})"));
+  EXPECT_EQ("http.max_threads: must be between 1 and 1024",
+            errorOf(R"({"http": {"max_threads": 0}})"));
 }
 
 TEST(Config, RefusesBrokenReferences) {
-  std::string json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"profile": "nope"}}})";
+  std::string json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"profile": "nope"}}})";
   EXPECT_EQ("labels.default.profile: no profile named 'nope'", errorOf(json));
-  json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"bootstrap_trust": ["x"]}}})";
+  json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"default": {"bootstrap_trust": ["x"]}}})";
   EXPECT_EQ("labels.default.bootstrap_trust: no trust anchor set 'x'", errorOf(json));
 }
 
 TEST(Config, RefusesUnknownTemplateVariables) {
-  std::string json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {"subject": "CN={device.colour}"}}, "labels": {"default": {}}})";
+  std::string json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {"subject": "CN={device.colour}"}}, "labels": {"default": {}}})";
   EXPECT_EQ("profiles.device: unknown template variable {device.colour}", errorOf(json));
 }
 
@@ -64,7 +70,8 @@ TEST(Config, RefusesBadListenAddressesAndNonJson) {
 }
 
 TEST(Config, RequiresADefaultLabel) {
-  std::string json = R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"x": {}}})";
+  std::string json =
+      R"({"cas": {"issuing": {"certificate": "a", "key": "b"}}, "profiles": {"device": {}}, "labels": {"x": {}}})";
   EXPECT_EQ("labels: a label named \"default\" is required", errorOf(json));
 }
 

@@ -84,7 +84,8 @@ TEST_F(EnrollmentService, RefusesABlockedDevice) {
   d.id = "DEV-1";
   d.state = store::DeviceState::kBlocked;
   ASSERT_TRUE(store_->putDevice(d));
-  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  auto r =
+      service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
   ASSERT_FALSE(r);
   EXPECT_NE(std::string::npos, r.error().message.find("blocked"));
 }
@@ -94,7 +95,8 @@ TEST_F(EnrollmentService, RefusesABootstrapCertificateTheRegistryDoesNotExpect) 
   d.id = "DEV-1";
   d.bootstrap_fingerprint = std::string(64, 'a');
   ASSERT_TRUE(store_->putDevice(d));
-  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  auto r =
+      service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
   ASSERT_FALSE(r);
   EXPECT_EQ(ErrorCode::kPermissionDenied, r.error().code);
 }
@@ -102,7 +104,8 @@ TEST_F(EnrollmentService, RefusesABootstrapCertificateTheRegistryDoesNotExpect) 
 TEST_F(EnrollmentService, LimitsEnrollmentsPerBootstrapCertificate) {
   editDefault([](ca::Label& l) { l.policy.max_enrollments_per_bootstrap = 1; });
   enrollOnce(*pki::PrivateKey::generate(pki::KeyType::kEcP256));
-  auto r = service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
+  auto r =
+      service_->enroll(bootstrapRequest(*boot_, *pki::PrivateKey::generate(pki::KeyType::kEcP256)));
   ASSERT_FALSE(r);
   EXPECT_NE(std::string::npos, r.error().message.find("max_enrollments_per_bootstrap"));
 }
@@ -110,7 +113,7 @@ TEST_F(EnrollmentService, LimitsEnrollmentsPerBootstrapCertificate) {
 TEST_F(EnrollmentService, RenewsWithTheCurrentCertificateAndRefusesARevokedOne) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
                                       makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
   renew.credentials.tls_chain = {cert};
   auto r = service_->enroll(renew);
@@ -125,7 +128,7 @@ TEST_F(EnrollmentService, RenewsWithTheCurrentCertificateAndRefusesARevokedOne) 
 TEST_F(EnrollmentService, RenewalHonoursTheGracePeriodAfterExpiry) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
                                       makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
   renew.credentials.tls_chain = {cert};
   clock_.set(cert.notAfter() + 3 * 86400L);
@@ -137,7 +140,7 @@ TEST_F(EnrollmentService, RenewalHonoursTheGracePeriodAfterExpiry) {
 TEST_F(EnrollmentService, ReEnrollmentMustKeepTheSubject) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst, "", Operation::kReEnroll,
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
                                       makeTestCsr("CN=OTHER", key), {}, std::nullopt};
   renew.credentials.tls_chain = {cert};
   auto r = service_->enroll(renew);
@@ -146,7 +149,10 @@ TEST_F(EnrollmentService, ReEnrollmentMustKeepTheSubject) {
 }
 
 TEST_F(EnrollmentService, HoldsForApprovalAndIssuesOnceApproved) {
-  editDefault([](ca::Label& l) { l.manual_approval = true; l.retry_after_seconds = 42; });
+  editDefault([](ca::Label& l) {
+    l.manual_approval = true;
+    l.retry_after_seconds = 42;
+  });
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto first = service_->enroll(bootstrapRequest(*boot_, key));
   ASSERT_TRUE(first);
@@ -154,7 +160,8 @@ TEST_F(EnrollmentService, HoldsForApprovalAndIssuesOnceApproved) {
   EXPECT_EQ(42, first->retry_after_seconds);
   auto pending = store_->listPending();
   ASSERT_EQ(1u, pending->size());
-  ASSERT_TRUE(store_->decidePending((*pending)[0].id, store::PendingRecord::State::kApproved, kNow));
+  ASSERT_TRUE(
+      store_->decidePending((*pending)[0].id, store::PendingRecord::State::kApproved, kNow));
   auto issued = service_->enroll(bootstrapRequest(*boot_, key));
   ASSERT_TRUE(issued);
   ASSERT_EQ(EnrollmentResult::Status::kIssued, issued->status);
@@ -182,7 +189,8 @@ TEST_F(EnrollmentService, BasicCredentialsStandForTheirDevice) {
   c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
   ASSERT_TRUE(store_->putCredential(c));
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll, makeTestCsr("CN=x", key), {}, std::nullopt};
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll,
+                                  makeTestCsr("CN=x", key),   {}, std::nullopt};
   r.credentials.basic_user = "station-1";
   r.credentials.basic_password = pki::SecretString("pass-word-1");
   auto ok = service_->enroll(r);
@@ -220,8 +228,12 @@ TEST_F(EnrollmentService, UnknownLabelIsNotFound) {
 TEST_F(EnrollmentService, ScepChallengeAuthenticatesTheCsrsDevice) {
   editDefault([](ca::Label& l) { l.policy.scep_challenge = pki::SecretString("line-secret"); });
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep, "", Operation::kEnroll,
-                                  makeTestCsr("CN=CAM-77", key, "line-secret"), {}, std::nullopt};
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep,
+                                  "",
+                                  Operation::kEnroll,
+                                  makeTestCsr("CN=CAM-77", key, "line-secret"),
+                                  {},
+                                  std::nullopt};
   auto ok = service_->enroll(r);
   ASSERT_TRUE(ok) << ok.error().toString();
   EXPECT_EQ("CAM-77", ok->device_id);

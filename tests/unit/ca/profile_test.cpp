@@ -12,7 +12,8 @@ using enroll::testing::makeTestCsr;
 using enroll::testing::vectorBytes;
 
 TEST(Template, RendersKnownVariables) {
-  auto r = renderTemplate("urn:dev:{device.model}:{device.id}", {{"device.id", "D1"}, {"device.model", "M7"}});
+  auto r = renderTemplate("urn:dev:{device.model}:{device.id}",
+                          {{"device.id", "D1"}, {"device.model", "M7"}});
   ASSERT_TRUE(r);
   EXPECT_EQ("urn:dev:M7:D1", *r);
 }

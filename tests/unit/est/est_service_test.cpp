@@ -30,7 +30,8 @@ TEST(CsrAttrs, EncodesAP256RequestThatOpensslReads) {
   req.key_types = {pki::KeyType::kEcP256};
   req.challenge_password = true;
   pki::Bytes der = est::encodeCsrAttrs(req);
-  // Parse back as a generic SEQUENCE with OpenSSL: challengePassword OID, an Attribute, the signature OID.
+  // Parse back as a generic SEQUENCE with OpenSSL: challengePassword OID, an Attribute, the
+  // signature OID.
   const unsigned char* p = der.data();
   pki::UniquePtr<ASN1_TYPE> t(d2i_ASN1_TYPE(nullptr, &p, static_cast<long>(der.size())));
   ASSERT_TRUE(t);
@@ -120,11 +121,13 @@ TEST_F(EstServiceOverTheCore, AnswersEachErrorWithItsStatus) {
 TEST_F(EstServiceOverTheCore, ServerKeyGenAnswersMultipartWithKeyAndCertificate) {
   est::EstService est(*service_);
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-  auto resp = est.handle(post("/.well-known/est/serverkeygen", pki::base64Encode(makeTestCsr("CN=DEV-1", key).toDer())));
+  auto resp = est.handle(post("/.well-known/est/serverkeygen",
+                              pki::base64Encode(makeTestCsr("CN=DEV-1", key).toDer())));
   ASSERT_EQ(200, resp.status) << resp.body;
   ASSERT_EQ(0u, resp.content_type.rfind("multipart/mixed; boundary=", 0));
   EXPECT_NE(std::string::npos, resp.body.find("Content-Type: application/pkcs8"));
-  EXPECT_NE(std::string::npos, resp.body.find("Content-Type: application/pkcs7-mime; smime-type=certs-only"));
+  EXPECT_NE(std::string::npos,
+            resp.body.find("Content-Type: application/pkcs7-mime; smime-type=certs-only"));
 }
 
 }  // namespace

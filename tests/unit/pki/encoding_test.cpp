@@ -50,7 +50,8 @@ TEST(Hex, RoundTripsAndAcceptsColons) {
 }
 
 TEST(Sha256, MatchesTheKnownDigestOfAbc) {
-  EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hexEncode(sha256("abc")));
+  EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            hexEncode(sha256("abc")));
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndLength) {

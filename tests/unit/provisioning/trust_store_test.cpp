@@ -11,7 +11,9 @@ namespace {
 
 using enroll::testing::vectorText;
 
-pki::Certificate vectorCert(const std::string& name) { return *pki::Certificate::fromPem(vectorText(name)); }
+pki::Certificate vectorCert(const std::string& name) {
+  return *pki::Certificate::fromPem(vectorText(name));
+}
 
 TEST(TrustStore, VerifiesABootstrapCertificateMadeByOpenssl) {
   TrustStore t;
@@ -72,13 +74,16 @@ TEST(TrustStore, RefusesALeafWhoseKeyUsageForbidsSignatures) {
 }
 
 TEST(DeviceId, ComesFromTheSubjectSerialNumber) {
-  EXPECT_EQ("SN-0007", deviceIdOf(vectorCert("sn-device.pem"), DeviceIdSource::kSubjectSerialNumber).value());
-  EXPECT_EQ("SN-0007", deviceIdOf(vectorCert("sn-device.pem"), DeviceIdSource::kSubjectCommonName).value());
+  EXPECT_EQ("SN-0007",
+            deviceIdOf(vectorCert("sn-device.pem"), DeviceIdSource::kSubjectSerialNumber).value());
+  EXPECT_EQ("SN-0007",
+            deviceIdOf(vectorCert("sn-device.pem"), DeviceIdSource::kSubjectCommonName).value());
 }
 
 TEST(DeviceId, ComesFromAHardwareModuleNameMadeByOpenssl) {
   // RFC 4108 5: hwSerialNum inside the id-on-hardwareModuleName otherName.
-  EXPECT_EQ("HW-0042", deviceIdOf(vectorCert("hmn-device.pem"), DeviceIdSource::kHardwareModuleName).value());
+  EXPECT_EQ("HW-0042",
+            deviceIdOf(vectorCert("hmn-device.pem"), DeviceIdSource::kHardwareModuleName).value());
   EXPECT_FALSE(deviceIdOf(vectorCert("sn-device.pem"), DeviceIdSource::kHardwareModuleName));
 }
 
@@ -98,7 +103,8 @@ TEST(PasswordHash, VerifiesTheRightPasswordOnly) {
 }
 
 TEST(PasswordHash, SaltsEveryHash) {
-  EXPECT_NE(*hashPassword(pki::SecretString("same"), 1000), *hashPassword(pki::SecretString("same"), 1000));
+  EXPECT_NE(*hashPassword(pki::SecretString("same"), 1000),
+            *hashPassword(pki::SecretString("same"), 1000));
 }
 
 }  // namespace
