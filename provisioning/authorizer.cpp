@@ -1,5 +1,6 @@
 #include "provisioning/authorizer.h"
 
+#include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
 
 namespace enroll::provisioning {
@@ -19,6 +20,8 @@ std::string authMethodName(AuthMethod m) {
       return "basic";
     case AuthMethod::kChallenge:
       return "challenge";
+    case AuthMethod::kToken:
+      return "token";
   }
   return "unknown";
 }
@@ -83,21 +86,29 @@ pki::Result<Identity> Authorizer::authenticate(
     // With other credentials present, a foreign client certificate is not the credential used.
     if (!(creds.basic_user && policy.allow_basic)) return std::move(verified).error();
   }
+  if (creds.basic_user && creds.basic_password &&
+      looksLikeEnrollmentToken(creds.basic_password->reveal())) {
+    return byToken(creds.basic_password->reveal(), request.label, *creds.basic_user);
+  }
   if (creds.basic_user) {
     if (!policy.allow_basic) {
       return makeError(ErrorCode::kUnauthenticated, "HTTP Basic is not accepted on this label");
     }
     return byBasic(request);
   }
-  if (request.protocol == enrollment::Protocol::kScep && !policy.scep_challenge.empty()) {
+  if (request.protocol == enrollment::Protocol::kScep) {
     auto challenge = request.csr.challengePassword();
     if (!challenge)
       return makeError(ErrorCode::kUnauthenticated, "the request has no challengePassword");
-    if (!pki::constantTimeEquals(challenge->reveal(), policy.scep_challenge.reveal())) {
-      return makeError(ErrorCode::kUnauthenticated, "wrong challengePassword");
-    }
     auto id = request.csr.subjectEntry(NID_serialNumber);
     if (!id) id = request.csr.subjectEntry(NID_commonName);
+    if (looksLikeEnrollmentToken(challenge->reveal())) {
+      return byToken(challenge->reveal(), request.label, id.value_or(""));
+    }
+    if (policy.scep_challenge.empty() ||
+        !pki::constantTimeEquals(challenge->reveal(), policy.scep_challenge.reveal())) {
+      return makeError(ErrorCode::kUnauthenticated, "wrong challengePassword");
+    }
     if (!id || id->empty())
       return makeError(ErrorCode::kInvalidArgument,
                        "the request names no device (CN or serialNumber)");
@@ -106,6 +117,7 @@ pki::Result<Identity> Authorizer::authenticate(
     identity.method = AuthMethod::kChallenge;
     return identity;
   }
+
   return makeError(ErrorCode::kUnauthenticated,
                    "no credentials: present a bootstrap certificate" +
                        std::string(policy.allow_basic ? " or HTTP Basic credentials" : ""));
@@ -169,6 +181,38 @@ pki::Result<Identity> Authorizer::byBasic(const EnrollmentRequest& request) cons
   Identity identity;
   identity.device_id = record->device_id.empty() ? record->username : record->device_id;
   identity.method = AuthMethod::kBasic;
+  return identity;
+}
+
+pki::Result<Identity> Authorizer::byToken(const std::string& token, const std::string& label,
+                                          const std::string& device_hint) const {
+  auto record = store_.findToken(enrollmentTokenHash(token));
+  if (!record) {
+    if (record.error().code == ErrorCode::kNotFound) {
+      return makeError(ErrorCode::kUnauthenticated, "unknown enrollment token");
+    }
+    return std::move(record).error();
+  }
+  if (record->revoked_at != 0)
+    return makeError(ErrorCode::kPermissionDenied, "the enrollment token was revoked");
+  if (record->used_at != 0) {
+    return makeError(ErrorCode::kPermissionDenied, "the enrollment token has already been used");
+  }
+  if (record->expires_at <= clock_.now()) {
+    return makeError(ErrorCode::kPermissionDenied, "the enrollment token has expired");
+  }
+  if (record->label != label) {
+    return makeError(ErrorCode::kPermissionDenied,
+                     "the enrollment token is not valid on this label");
+  }
+  Identity identity;
+  identity.device_id = record->device_id.empty() ? device_hint : record->device_id;
+  if (identity.device_id.empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "a batch token needs the device id (Basic user name or CSR CN)");
+  }
+  identity.method = AuthMethod::kToken;
+  identity.token_hash = record->token_hash;
   return identity;
 }
 

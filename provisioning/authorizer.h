@@ -40,7 +40,13 @@ struct EnrollmentPolicy {
 };
 
 /** How a request was authenticated. */
-enum class AuthMethod { kBootstrapCertificate, kOperationalCertificate, kBasic, kChallenge };
+enum class AuthMethod {
+  kBootstrapCertificate,
+  kOperationalCertificate,
+  kBasic,
+  kChallenge,
+  kToken
+};
 std::string authMethodName(AuthMethod m);
 
 /** Who is asking, once authenticated and authorized. */
@@ -51,6 +57,8 @@ struct Identity {
   std::string bootstrap_fingerprint;
   /** The operational certificate being renewed (kOperationalCertificate). */
   std::optional<pki::Certificate> current;
+  /** SHA-256 of the one-time token used (kToken): consumed with the issuance. */
+  std::string token_hash;
   /** The device's registry entry, when it has one. */
   std::optional<store::DeviceRecord> device;
 };
@@ -79,6 +87,9 @@ class Authorizer {
       const std::vector<pki::Certificate>& presented, const EnrollmentPolicy& policy,
       const std::vector<pki::Certificate>& ca_chain) const;
   pki::Result<Identity> byBasic(const enrollment::EnrollmentRequest& request) const;
+  /** A one-time token; device_hint names the device when the token is a batch token. */
+  pki::Result<Identity> byToken(const std::string& token, const std::string& label,
+                                const std::string& device_hint) const;
   pki::Result<void> checkChannelBinding(const enrollment::EnrollmentRequest& request,
                                         const EnrollmentPolicy& policy) const;
   pki::Result<void> checkRegistry(Identity& identity, const EnrollmentPolicy& policy,

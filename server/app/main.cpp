@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
@@ -36,6 +37,11 @@ Usage:
                                  $ENROLLD_PASSWORD or the first line of standard input
   enrolld pending DIR [list | approve ID | reject ID]
                                  list or decide enrollments held for manual approval
+  enrolld tokens DIR create [--label L] [--count N | --device ID...] [--batch B] [--expires-days D]
+                                 one-time enrollment tokens (single use, expiring, stored only
+                                 hashed), printed once as CSV for the line's station: the EST
+                                 Basic password or the SCEP challengePassword
+  enrolld tokens DIR list [--label L] | revoke TOKEN
   enrolld revoke DIR SERIAL [--reason N | --hold | --release]
                                  revoke one certificate (RFC 5280 reason code, default 0), put
                                  it on hold, or release it from hold
@@ -116,6 +122,97 @@ int runPending(const std::vector<std::string>& args) {
     return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
   } catch (const std::exception& e) {
     std::cerr << "enrolld pending: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int runTokens(const std::vector<std::string>& args) {
+  const char* usage =
+      "usage: enrolld tokens DIR create [--label L] [--count N | --device ID...] [--batch B] "
+      "[--expires-days D] | list [--label L] | revoke TOKEN";
+  if (args.size() < 2) return usageError(usage);
+  std::string verb = args[1];
+  std::string label, batch;
+  std::vector<std::string> devices;
+  int count = 0, days = 30;
+  for (size_t i = 2; i < args.size(); ++i) {
+    auto next = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + " needs a value");
+      return args[++i];
+    };
+    if (args[i] == "--label")
+      label = next();
+    else if (args[i] == "--batch")
+      batch = next();
+    else if (args[i] == "--device")
+      devices.push_back(next());
+    else if (args[i] == "--count")
+      count = std::atoi(next().c_str());
+    else if (args[i] == "--expires-days")
+      days = std::atoi(next().c_str());
+    else if (verb == "revoke" && i == 2)
+      continue;
+    else
+      return usageError("unknown option " + args[i]);
+  }
+  if (label == "default") label.clear();
+  try {
+    auto config = enroll::app::loadConfig(args[0]);
+    auto store = enroll::app::openStore(config);
+    if (!store) throw std::runtime_error(store.error().toString());
+    std::time_t now = std::time(nullptr);
+    if (verb == "create") {
+      if (!config.labels.contains(label.empty() ? "default" : label)) {
+        throw std::runtime_error("no label named '" + label + "'");
+      }
+      if (devices.empty() && count <= 0) return usageError("create needs --count N or --device ID");
+      if (!devices.empty() && count > 0) return usageError("give --count or --device, not both");
+      if (days < 1 || days > 3650) return usageError("--expires-days must be 1 to 3650");
+      if (devices.empty()) devices.assign(static_cast<size_t>(count), "");
+      std::vector<enroll::store::TokenRecord> records;
+      std::vector<enroll::pki::SecretString> texts;
+      for (const auto& d : devices) {
+        auto token = enroll::provisioning::generateEnrollmentToken();
+        if (!token) throw std::runtime_error(token.error().toString());
+        records.push_back({enroll::provisioning::enrollmentTokenHash(token->reveal()), label, d,
+                           batch, now, now + static_cast<std::time_t>(days) * 86400, 0, 0, ""});
+        texts.push_back(std::move(token).value());
+      }
+      auto put = (*store)->insertTokens(records);
+      if (!put) throw std::runtime_error(put.error().toString());
+      std::cout << "token,label,device_id,batch,expires_at\n";
+      for (size_t i = 0; i < records.size(); ++i) {
+        std::cout << texts[i].reveal() << "," << (label.empty() ? "default" : label) << ","
+                  << records[i].device_id << "," << batch << "," << records[i].expires_at << "\n";
+      }
+      return 0;
+    }
+    if (verb == "list") {
+      auto all = (*store)->listTokens(label);
+      if (!all) throw std::runtime_error(all.error().toString());
+      std::cout << "hash_prefix\tlabel\tdevice_id\tbatch\tstate\tserial\n";
+      for (const auto& t : *all) {
+        std::string state = t.revoked_at          ? "revoked"
+                            : t.used_at           ? "used"
+                            : t.expires_at <= now ? "expired"
+                                                  : "unused";
+        std::cout << t.token_hash.substr(0, 12) << "\t" << (t.label.empty() ? "default" : t.label)
+                  << "\t" << t.device_id << "\t" << t.batch << "\t" << state << "\t" << t.serial
+                  << "\n";
+      }
+      return 0;
+    }
+    if (verb == "revoke" && args.size() >= 3) {
+      auto done = (*store)->revokeToken(enroll::provisioning::enrollmentTokenHash(args[2]), now);
+      if (!done) throw std::runtime_error(done.error().message);
+      std::cout << "enrolld: token revoked\n";
+      return 0;
+    }
+    return usageError(usage);
+  } catch (const std::invalid_argument& e) {
+    return usageError(e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld tokens: " << e.what() << "\n";
     return 1;
   }
 }
@@ -237,6 +334,7 @@ int runCommand(int argc, char** argv) {
     if (cmd == "passwd") return runPasswd(rest);
     if (cmd == "pending") return runPending(rest);
     if (cmd == "revoke") return runRevoke(rest);
+    if (cmd == "tokens") return runTokens(rest);
   } catch (const std::invalid_argument& e) {
     return usageError(e.what());
   }

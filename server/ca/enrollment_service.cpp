@@ -219,6 +219,7 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
                                rec.serial,
                                provisioning::authMethodName(identity.method)};
     issuance.pending_id = pending_id;
+    issuance.token_hash = identity.token_hash;
     auto committed = store_.commitIssuance(issuance);
     if (!committed) {
       // A serial collision (2^-126 per pair) is retried with a fresh serial; anything else fails.

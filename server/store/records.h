@@ -84,6 +84,19 @@ struct PendingRecord {
 std::string pendingStateName(PendingRecord::State s);
 PendingRecord::State parsePendingState(const std::string& s);
 
+/** A one-time enrollment token, kept only as the SHA-256 of its text. */
+struct TokenRecord {
+  std::string token_hash;  ///< SHA-256 hex of the token text
+  std::string label;       ///< the label it is valid on ("" = default)
+  std::string device_id;   ///< the device it stands for; empty for a batch token
+  std::string batch;
+  std::time_t created_at = 0;
+  std::time_t expires_at = 0;
+  std::time_t used_at = 0;     ///< 0 while unused
+  std::time_t revoked_at = 0;  ///< 0 while not revoked
+  std::string serial;          ///< the certificate it was used for
+};
+
 /** HTTP Basic credentials (EST), stored as a salted PBKDF2 hash. */
 struct BasicCredentialRecord {
   std::string username;

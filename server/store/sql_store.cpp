@@ -52,6 +52,13 @@ const std::vector<std::vector<std::string>>& schemaMigrations() {
           " seen_at {bigint} NOT NULL, PRIMARY KEY (transaction_id, nonce))",
           "CREATE INDEX certificates_revoked ON certificates(issuer, status)",
       },
+      {
+          "CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, label TEXT NOT NULL,"
+          " device_id TEXT NOT NULL, batch TEXT NOT NULL, created_at {bigint} NOT NULL,"
+          " expires_at {bigint} NOT NULL, used_at {bigint} NOT NULL, revoked_at {bigint} NOT NULL,"
+          " serial TEXT NOT NULL)",
+          "CREATE INDEX tokens_label ON tokens(label, created_at)",
+      },
   };
   return kMigrations;
 }
@@ -502,6 +509,77 @@ Result<void> SqlStore::expireScepState(std::time_t before) {
   });
 }
 
+// ---- one-time tokens
+
+namespace {
+using TokenRow = Poco::Tuple<std::string, std::string, std::string, std::string, Int64, Int64,
+                             Int64, Int64, std::string>;
+constexpr const char* kTokenColumns =
+    "token_hash, label, device_id, batch, created_at, expires_at, used_at, revoked_at, serial";
+
+TokenRecord fromRow(const TokenRow& r) {
+  return TokenRecord{r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(),
+                     r.get<5>(), r.get<6>(), r.get<7>(), r.get<8>()};
+}
+}  // namespace
+
+Result<void> SqlStore::insertTokens(const std::vector<TokenRecord>& tokens) {
+  return run<void>("insert tokens", [&](Poco::Data::Session& s) -> Result<void> {
+    s.begin();
+    try {
+      for (const auto& t : tokens) {
+        Int64 created = t.created_at, expires = t.expires_at, zero = 0;
+        s << "INSERT INTO tokens (" << kTokenColumns << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
+            bind(t.token_hash), bind(t.label), bind(t.device_id), bind(t.batch), bind(created),
+            bind(expires), bind(zero), bind(zero), now;
+      }
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return pki::ok();
+  });
+}
+
+Result<TokenRecord> SqlStore::findToken(const std::string& token_hash) {
+  return run<TokenRecord>("find token", [&](Poco::Data::Session& s) -> Result<TokenRecord> {
+    std::vector<TokenRow> rows;
+    s << "SELECT " << kTokenColumns << " FROM tokens WHERE token_hash = ?", into(rows),
+        bind(token_hash), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown token");
+    return fromRow(rows.front());
+  });
+}
+
+Result<void> SqlStore::revokeToken(const std::string& token_hash, std::time_t at) {
+  return run<void>("revoke token", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = at;
+    Poco::Data::Statement st(s);
+    st << "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND used_at = 0 AND revoked_at = "
+          "0",
+        bind(when), bind(token_hash);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no unused token with that hash");
+    return pki::ok();
+  });
+}
+
+Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::string& label) {
+  using Out = std::vector<TokenRecord>;
+  return run<Out>("list tokens", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<TokenRow> rows;
+    if (label.empty()) {
+      s << "SELECT " << kTokenColumns << " FROM tokens ORDER BY created_at DESC", into(rows), now;
+    } else {
+      s << "SELECT " << kTokenColumns << " FROM tokens WHERE label = ? ORDER BY created_at DESC",
+          into(rows), bind(label), now;
+    }
+    Out out;
+    for (const auto& r : rows) out.push_back(fromRow(r));
+    return out;
+  });
+}
+
 // ---- issuance
 
 Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
@@ -517,6 +595,18 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
            " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
            " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at",
           bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at), now;
+      if (!issuance.token_hash.empty()) {
+        // Single use, atomically: only an unused, unrevoked token is consumed.
+        Poco::Data::Statement use(s);
+        use << "UPDATE tokens SET used_at = ?, serial = ? WHERE token_hash = ? AND used_at = 0"
+               " AND revoked_at = 0",
+            bind(at), bind(c.serial), bind(issuance.token_hash);
+        if (use.execute() != 1) {
+          s.rollback();
+          return makeError(ErrorCode::kPermissionDenied,
+                           "the enrollment token has already been used");
+        }
+      }
       if (!issuance.pending_id.empty()) {
         s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id = "
              "?",

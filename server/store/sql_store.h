@@ -54,6 +54,11 @@ class SqlStore final : public Store {
                                  std::time_t at) override;
   Result<void> expireScepState(std::time_t before) override;
 
+  Result<void> insertTokens(const std::vector<TokenRecord>& tokens) override;
+  Result<TokenRecord> findToken(const std::string& token_hash) override;
+  Result<void> revokeToken(const std::string& token_hash, std::time_t at) override;
+  Result<std::vector<TokenRecord>> listTokens(const std::string& label) override;
+
   Result<void> commitIssuance(const Issuance& issuance) override;
   Result<int> schemaVersion() override;
 

@@ -71,6 +71,19 @@ class CredentialStore {
   virtual Result<void> putCredential(const BasicCredentialRecord& record) = 0;
 };
 
+/** One-time enrollment tokens. */
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+  /** Inserts tokens in one transaction; AlreadyExists if a hash exists already. */
+  virtual Result<void> insertTokens(const std::vector<TokenRecord>& tokens) = 0;
+  virtual Result<TokenRecord> findToken(const std::string& token_hash) = 0;
+  /** Revokes an unused token; NotFound if there is no unused token with this hash. */
+  virtual Result<void> revokeToken(const std::string& token_hash, std::time_t at) = 0;
+  /** Tokens of a label (all labels when empty), newest first. */
+  virtual Result<std::vector<TokenRecord>> listTokens(const std::string& label) = 0;
+};
+
 /** Small records SCEP keeps (RFC 8894): transaction bindings and seen nonces. */
 class ScepStateStore {
  public:
@@ -96,6 +109,11 @@ struct Issuance {
   EnrollmentEvent event;
   /** Set when the issuance answers a pending request, which becomes kIssued. */
   std::string pending_id;
+  /**
+   * Set when a one-time token authorized it: the token is consumed in the same transaction,
+   * and the whole issuance fails (PermissionDenied) if it was used or revoked meanwhile.
+   */
+  std::string token_hash;
 };
 
 /** All of the above over one database. */
@@ -104,7 +122,8 @@ class Store : public CertificateStore,
               public EnrollmentLog,
               public PendingStore,
               public CredentialStore,
-              public ScepStateStore {
+              public ScepStateStore,
+              public TokenStore {
  public:
   /**
    * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count

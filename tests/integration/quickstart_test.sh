@@ -53,10 +53,27 @@ curl -s --cacert imp.pem --cert "$WORK/imp-file/demo/device-0001.pem" --key "$WO
 check "the imported CA issues" "imp-op.pem: OK" "$(openssl verify -CAfile imp.pem imp-op.pem 2>&1)"
 stop_enrolld
 
+echo "# init --trust-bootstrap-ca: a manufacturer CA of the operator's"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout maker.key -subj "/CN=Acme Devices IDevID CA" -days 365 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out maker.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout acme.key -subj "/CN=ACME-77/serialNumber=ACME-77" -out acme.csr 2>/dev/null
+openssl x509 -req -in acme.csr -CA maker.pem -CAkey maker.key -days 30 -out acme.pem 2>/dev/null
+init_dir "$WORK/trusting" --trust-bootstrap-ca maker.pem || exit 1
+check_contains "the manufacturer CA becomes a trust anchor of the default label" '"bootstrap-1"' "$(cat "$WORK/trusting/enrolld.json")"
+start_enrolld "$WORK/trusting" || exit 1
+csr_b64 acme-op.key /CN=ACME-77 > acme.b64
+curl -s --cacert "$WORK/trusting/ca/root-ca.pem" --cert acme.pem --key acme.key -H 'Content-Type: application/pkcs10' \
+  --data-binary @acme.b64 "$U/simpleenroll" | base64 -d | openssl pkcs7 -inform DER -print_certs -out acme-op.pem 2>/dev/null
+check "its devices enroll" "subject=CN = ACME-77" "$(openssl x509 -in acme-op.pem -noout -subject 2>&1)"
+stop_enrolld
+
 echo "# serve prints its endpoints and a device example that works"
 start_enrolld "$WORK/var" || exit 1
 OUT=$(cat serve.out)
 check_contains "serve prints the EST endpoint" "listening est https://127.0.0.1:$PORT/.well-known/est/" "$OUT"
+check_contains "serve prints the SCEP endpoint" "/scep (and /scep/<label>)" "$OUT"
+HTTP_BASE=$(sed -n 's|^listening http \(http://127.0.0.1:[0-9]*/\)|\1|p' serve.out)
+check_contains "the printed SCEP endpoint answers GetCACaps" "SCEPStandard" "$(curl -s "${HTTP_BASE}scep?operation=GetCACaps")"
 check "the printed endpoint answers" 200 "$(http_status --cacert var/ca/root-ca.pem "$U/cacerts")"
 # Run the printed example exactly as printed (from "cd" to "openssl verify").
 sed -n '/^A device enrolls/,/openssl verify/p' serve.out | tail -n +2 > example.sh

@@ -163,6 +163,25 @@ TYPED_TEST(StoreConformance, StoresCredentials) {
   EXPECT_EQ("hash2", this->store_->findCredential("u1")->password_hash);
 }
 
+TYPED_TEST(StoreConformance, ConsumesATokenOnlyOnceWithItsIssuance) {
+  TokenRecord t{"h1", "", "D1", "B", 10, 1000, 0, 0, ""};
+  ASSERT_TRUE(this->store_->insertTokens({t}));
+  EXPECT_EQ(pki::ErrorCode::kAlreadyExists, this->store_->insertTokens({t}).error().code);
+  auto first = this->issuance("dd01", "D1");
+  first.token_hash = "h1";
+  ASSERT_TRUE(this->store_->commitIssuance(first));
+  EXPECT_EQ("dd01", this->store_->findToken("h1")->serial);
+  auto second = this->issuance("dd02", "D1");
+  second.token_hash = "h1";
+  auto refused = this->store_->commitIssuance(second);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(pki::ErrorCode::kPermissionDenied, refused.error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCertificate("dd02").error().code);
+  EXPECT_EQ(1, this->store_->findDevice("D1")->enroll_count);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->revokeToken("h1", 20).error().code);
+  EXPECT_EQ(1u, this->store_->listTokens("")->size());
+}
+
 TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {
   auto s = openSqliteStore("/nonexistent-folder/x/y.db");
   ASSERT_FALSE(s);

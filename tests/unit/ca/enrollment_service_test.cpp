@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
+
+#include <atomic>
+#include <thread>
 #include "tests/support/core_fixture.h"
 
 namespace enroll::testing {
@@ -238,6 +242,96 @@ TEST_F(EnrollmentService, ScepChallengeAuthenticatesTheCsrsDevice) {
   ASSERT_TRUE(ok) << ok.error().toString();
   EXPECT_EQ("CAM-77", ok->device_id);
   r.csr = makeTestCsr("CN=CAM-77", key, "guess");
+  EXPECT_FALSE(service_->enroll(r));
+}
+
+class EnrollmentTokens : public CoreFixture {
+ protected:
+  std::string makeToken(const std::string& label, const std::string& device, std::time_t expires) {
+    auto text = *provisioning::generateEnrollmentToken();
+    store::TokenRecord t{provisioning::enrollmentTokenHash(text.reveal()),
+                         label,
+                         device,
+                         "B1",
+                         kNow,
+                         expires,
+                         0,
+                         0,
+                         ""};
+    EXPECT_TRUE(store_->insertTokens({t}));
+    return text.reveal();
+  }
+  enrollment::EnrollmentRequest withToken(const std::string& token,
+                                          const std::string& user = "station") {
+    auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+    enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll,
+                                    makeTestCsr("CN=x", key),   {}, std::nullopt};
+    r.credentials.basic_user = user;
+    r.credentials.basic_password = pki::SecretString(token);
+    return r;
+  }
+};
+
+TEST_F(EnrollmentTokens, AreSingleUse) {
+  std::string token = makeToken("", "UNIT-1", kNow + 3600);
+  auto first = service_->enroll(withToken(token));
+  ASSERT_TRUE(first) << first.error().toString();
+  EXPECT_EQ("UNIT-1", first->device_id);
+  auto record = store_->findToken(provisioning::enrollmentTokenHash(token));
+  EXPECT_EQ(kNow, record->used_at);
+  EXPECT_EQ(first->certificate->serialHex(), record->serial);
+  auto second = service_->enroll(withToken(token));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(ErrorCode::kPermissionDenied, second.error().code);
+  EXPECT_NE(std::string::npos, second.error().message.find("already been used"));
+}
+
+TEST_F(EnrollmentTokens, BatchTokensTakeTheDeviceFromTheUserName) {
+  std::string token = makeToken("", "", kNow + 3600);
+  auto r = service_->enroll(withToken(token, "SERIAL-42"));
+  ASSERT_TRUE(r) << r.error().toString();
+  EXPECT_EQ("CN=SERIAL-42", r->certificate->subject());
+}
+
+TEST_F(EnrollmentTokens, RefusesExpiredRevokedUnknownAndOtherLabelTokens) {
+  std::string expired = makeToken("", "U", kNow - 1);
+  EXPECT_NE(std::string::npos,
+            service_->enroll(withToken(expired)).error().message.find("expired"));
+  std::string revoked = makeToken("", "U", kNow + 3600);
+  ASSERT_TRUE(store_->revokeToken(provisioning::enrollmentTokenHash(revoked), kNow));
+  EXPECT_NE(std::string::npos,
+            service_->enroll(withToken(revoked)).error().message.find("revoked"));
+  std::string other = makeToken("line-9", "U", kNow + 3600);
+  EXPECT_NE(std::string::npos,
+            service_->enroll(withToken(other)).error().message.find("not valid on this label"));
+  auto unknown = service_->enroll(withToken("edt_00000000000000000000000000000000"));
+  EXPECT_EQ(ErrorCode::kUnauthenticated, unknown.error().code);
+}
+
+TEST_F(EnrollmentTokens, ConcurrentUsesIssueExactlyOnce) {
+  std::string token = makeToken("", "UNIT-C", kNow + 3600);
+  std::vector<std::thread> threads;
+  std::atomic<int> issued{0}, refused{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = service_->enroll(withToken(token));
+      (r ? issued : refused)++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(1, issued.load());
+  EXPECT_EQ(7, refused.load());
+  EXPECT_EQ(1u, store_->certificatesOfDevice("UNIT-C")->size());
+}
+
+TEST_F(EnrollmentTokens, WorkAsAScepChallenge) {
+  std::string token = makeToken("", "", kNow + 3600);
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep,         "", Operation::kEnroll,
+                                  makeTestCsr("CN=CAM-9", key, token), {}, std::nullopt};
+  auto ok = service_->enroll(r);
+  ASSERT_TRUE(ok) << ok.error().toString();
+  EXPECT_EQ("CAM-9", ok->device_id);
   EXPECT_FALSE(service_->enroll(r));
 }
 
