@@ -56,6 +56,14 @@ int usageError(const std::string& msg) {
   return 2;
 }
 
+/** The configuration and store of a data folder (offline commands); throws on failure. */
+std::unique_ptr<enroll::store::Store> openStoreOf(const std::string& dir) {
+  auto config = enroll::app::loadConfig(dir);
+  auto store = enroll::app::openStore(config);
+  if (!store) throw std::runtime_error(store.error().toString());
+  return std::move(store).value();
+}
+
 int runPasswd(const std::vector<std::string>& args) {
   if (args.size() < 2)
     return usageError("usage: enrolld passwd DIR USER [--device ID] [--label LABEL]");
@@ -79,13 +87,11 @@ int runPasswd(const std::vector<std::string>& args) {
     return 1;
   }
   try {
-    auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::app::openStore(config);
-    if (!store) throw std::runtime_error(store.error().toString());
+    auto store = openStoreOf(args[0]);
     auto hash = enroll::provisioning::hashPassword(enroll::pki::SecretString(password));
     if (!hash) throw std::runtime_error(hash.error().toString());
     rec.password_hash = *hash;
-    auto put = (*store)->putCredential(rec);
+    auto put = store->putCredential(rec);
     if (!put) throw std::runtime_error(put.error().toString());
     std::cout << "enrolld: credentials for " << rec.username << " saved\n";
     return 0;
@@ -98,12 +104,10 @@ int runPasswd(const std::vector<std::string>& args) {
 int runPending(const std::vector<std::string>& args) {
   if (args.empty()) return usageError("usage: enrolld pending DIR [list | approve ID | reject ID]");
   try {
-    auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::app::openStore(config);
-    if (!store) throw std::runtime_error(store.error().toString());
+    auto store = openStoreOf(args[0]);
     std::string verb = args.size() > 1 ? args[1] : "list";
     if (verb == "list") {
-      auto all = (*store)->listPending();
+      auto all = store->listPending();
       if (!all) throw std::runtime_error(all.error().toString());
       for (const auto& p : *all) {
         std::cout << p.id << "\t" << enroll::store::pendingStateName(p.state) << "\t" << p.device_id
@@ -114,7 +118,7 @@ int runPending(const std::vector<std::string>& args) {
     if ((verb == "approve" || verb == "reject") && args.size() == 3) {
       auto state = verb == "approve" ? enroll::store::PendingRecord::State::kApproved
                                      : enroll::store::PendingRecord::State::kRejected;
-      auto done = (*store)->decidePending(args[2], state, std::time(nullptr));
+      auto done = store->decidePending(args[2], state, std::time(nullptr));
       if (!done) throw std::runtime_error(done.error().message);
       std::cout << "enrolld: " << args[2] << " " << verb << "d\n";
       return 0;
@@ -158,8 +162,7 @@ int runTokens(const std::vector<std::string>& args) {
   if (label == "default") label.clear();
   try {
     auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::app::openStore(config);
-    if (!store) throw std::runtime_error(store.error().toString());
+    auto store = openStoreOf(args[0]);
     std::time_t now = std::time(nullptr);
     if (verb == "create") {
       if (!config.labels.contains(label.empty() ? "default" : label)) {
@@ -178,7 +181,7 @@ int runTokens(const std::vector<std::string>& args) {
                            batch, now, now + static_cast<std::time_t>(days) * 86400, 0, 0, ""});
         texts.push_back(std::move(token).value());
       }
-      auto put = (*store)->insertTokens(records);
+      auto put = store->insertTokens(records);
       if (!put) throw std::runtime_error(put.error().toString());
       std::cout << "token,label,device_id,batch,expires_at\n";
       for (size_t i = 0; i < records.size(); ++i) {
@@ -188,7 +191,7 @@ int runTokens(const std::vector<std::string>& args) {
       return 0;
     }
     if (verb == "list") {
-      auto all = (*store)->listTokens(label);
+      auto all = store->listTokens(label);
       if (!all) throw std::runtime_error(all.error().toString());
       std::cout << "hash_prefix\tlabel\tdevice_id\tbatch\tstate\tserial\n";
       for (const auto& t : *all) {
@@ -203,7 +206,7 @@ int runTokens(const std::vector<std::string>& args) {
       return 0;
     }
     if (verb == "revoke" && args.size() >= 3) {
-      auto done = (*store)->revokeToken(enroll::provisioning::enrollmentTokenHash(args[2]), now);
+      auto done = store->revokeToken(enroll::provisioning::enrollmentTokenHash(args[2]), now);
       if (!done) throw std::runtime_error(done.error().message);
       std::cout << "enrolld: token revoked\n";
       return 0;
@@ -237,13 +240,11 @@ int runRevoke(const std::vector<std::string>& args) {
     }
   }
   try {
-    auto config = enroll::app::loadConfig(args[0]);
-    auto store = enroll::app::openStore(config);
-    if (!store) throw std::runtime_error(store.error().toString());
+    auto store = openStoreOf(args[0]);
     std::string serial = args[1];
     for (auto& ch : serial) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));
-    auto done = (*store)->setCertificateStatus(serial, status, reason, std::time(nullptr));
+    auto done = store->setCertificateStatus(serial, status, reason, std::time(nullptr));
     if (!done) throw std::runtime_error(done.error().message);
     std::cout << "enrolld: certificate " << serial << " is now "
               << enroll::store::certStatusName(status) << "\n";

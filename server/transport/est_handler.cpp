@@ -9,23 +9,13 @@
 
 #include <chrono>
 
+#include "server/transport/http_util.h"
 #include "server/transport/request_log.h"
 #include "server/transport/tls_context.h"
 
 namespace enroll::transport {
 
 namespace {
-
-/** Reads at most limit+1 bytes, so an oversized chunked body is detected without reading it all. */
-std::string readBody(std::istream& in, size_t limit) {
-  std::string body;
-  char buf[8192];
-  while (body.size() <= limit && in) {
-    in.read(buf, sizeof buf);
-    body.append(buf, static_cast<size_t>(in.gcount()));
-  }
-  return body;
-}
 
 void send(Poco::Net::HTTPServerResponse& response, const est::EstResponse& r) {
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.status));
@@ -75,7 +65,7 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
         r.outcome = "body_too_large";
         response.setKeepAlive(false);  // the unread body would be taken for the next request
       } else {
-        req.body = readBody(request.stream(), max_body_);
+        req.body = readBodyLimited(request.stream(), max_body_);
         r = service_.handle(req);
       }
     } catch (const Poco::Exception& e) {
@@ -90,10 +80,6 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       r.outcome += " (response not delivered: " + e.displayText() + ")";
     }
-    auto ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    char latency[32];
-    snprintf(latency, sizeof latency, "%.2f", ms);
     logLine({{"protocol", "est"},
              {"method", req.method},
              {"path", req.path.substr(0, 200)},
@@ -104,7 +90,7 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
              {"status", std::to_string(r.status)},
              {"outcome", r.outcome},
              {"serial", r.serial},
-             {"latency_ms", latency}});
+             {"latency_ms", millisecondsSince(start)}});
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "server/transport/http_util.h"
 #include "server/transport/request_log.h"
 
 namespace enroll::transport {
@@ -49,12 +50,8 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
         resp = {413, "text/plain", {}, "body_too_large"};
         response.setKeepAlive(false);
       } else {
-        std::istream& in = request.stream();
-        char buf[8192];
-        while (req.body.size() <= max_body_ && in) {
-          in.read(buf, sizeof buf);
-          req.body.insert(req.body.end(), buf, buf + in.gcount());
-        }
+        std::string body = readBodyLimited(request.stream(), max_body_);
+        req.body.assign(body.begin(), body.end());
         if (req.body.size() > max_body_)
           resp = {413, "text/plain", {}, "body_too_large"};
         else
@@ -76,10 +73,6 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception& e) {
       resp.outcome += " (response not delivered: " + e.displayText() + ")";
     }
-    auto ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    char latency[32];
-    snprintf(latency, sizeof latency, "%.2f", ms);
     logLine({{"protocol", "scep"},
              {"method", req.method},
              {"label", req.label.empty() ? "default" : req.label},
@@ -87,7 +80,7 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
              {"peer", req.peer},
              {"status", std::to_string(resp.status)},
              {"outcome", resp.outcome},
-             {"latency_ms", latency}});
+             {"latency_ms", millisecondsSince(start)}});
   }
 
  private:

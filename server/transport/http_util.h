@@ -1,0 +1,18 @@
+#pragma once
+/** Small pieces the HTTP adapters share: size-limited body reading and request timing. */
+#include <chrono>
+#include <istream>
+#include <string>
+
+namespace enroll::transport {
+
+/**
+ * Reads a request body, stopping after limit + 1 bytes: a result longer than limit means the body
+ * is too large, detected without reading all of it (chunked bodies have no Content-Length).
+ */
+std::string readBodyLimited(std::istream& in, size_t limit);
+
+/** Milliseconds since start with two decimals ("1.25"), for the latency_ms log field. */
+std::string millisecondsSince(std::chrono::steady_clock::time_point start);
+
+}  // namespace enroll::transport
