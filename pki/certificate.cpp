@@ -148,7 +148,18 @@ std::string Certificate::fingerprintSha256() const {
   return hexEncode(md, n);
 }
 
-Bytes Certificate::publicKeyDer() const { return pki::publicKeyDer(publicKey()); }
+/** DER of an X509_PUBKEY as it sits in a certificate or request. Encoding the structure directly
+ * avoids OpenSSL 3.0's provider encoder path that i2d_PUBKEY(EVP_PKEY*) takes on every call. */
+Bytes spkiDer(const X509_PUBKEY* spki) {
+  unsigned char* der = nullptr;
+  int n = i2d_X509_PUBKEY(spki, &der);
+  if (n <= 0) return {};
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+Bytes Certificate::publicKeyDer() const { return spkiDer(X509_get_X509_PUBKEY(x_.get())); }
 
 std::string Certificate::publicKeyFingerprint() const { return hexEncode(sha256(publicKeyDer())); }
 

@@ -78,6 +78,9 @@ class Certificate {
   UniquePtr<X509> x_;
 };
 
+/** DER SubjectPublicKeyInfo of a parsed X509_PUBKEY (cheap: no key re-encoding). */
+Bytes spkiDer(const X509_PUBKEY* spki);
+
 /** Concatenated PEM of several certificates. */
 std::string toPemChain(const std::vector<Certificate>& certs);
 

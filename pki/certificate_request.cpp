@@ -99,7 +99,9 @@ std::vector<std::string> CertificateRequest::attributeOids() const {
   return out;
 }
 
-Bytes CertificateRequest::publicKeyDer() const { return pki::publicKeyDer(publicKey()); }
+Bytes CertificateRequest::publicKeyDer() const {
+  return spkiDer(X509_REQ_get_X509_PUBKEY(req_.get()));
+}
 
 Bytes CertificateRequest::toDer() const {
   unsigned char* der = nullptr;

@@ -23,6 +23,8 @@ class SqlDialect {
   virtual std::string translate(const std::string& sql) const = 0;
   /** Runs per-connection settings on a session taken from the pool. */
   virtual void prepareSession(Poco::Data::Session& session) const = 0;
+  /** True when the database allows one writer at a time (SQLite): writes are then serialized. */
+  virtual bool singleWriter() const = 0;
   /** Runs once after opening, before migrations (e.g. SQLite WAL mode). */
   virtual void prepareDatabase(Poco::Data::Session& session) const = 0;
   /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO.

@@ -108,8 +108,17 @@ Result<T> SqlStore::run(const char* what, Fn&& fn) {
   }
 }
 
+template <typename T, typename Fn>
+Result<T> SqlStore::write(const char* what, Fn&& fn) {
+  // A single-writer database (SQLite) gets one writer at a time from this process, so our own
+  // writers never meet SQLite's busy handler, which sleeps up to 100 ms between retries.
+  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
+  if (dialect_->singleWriter()) lock.lock();
+  return run<T>(what, std::forward<Fn>(fn));
+}
+
 Result<void> SqlStore::migrate() {
-  return run<void>("migrate", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("migrate", [&](Poco::Data::Session& s) -> Result<void> {
     s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
          " applied_at " +
              dialect_->translate("{bigint}") + " NOT NULL)",
@@ -255,7 +264,7 @@ Result<std::vector<CertificateRecord>> SqlStore::revokedCertificates(const std::
 
 Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatus status,
                                             int reason, std::time_t at) {
-  return run<void>("set certificate status", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("set certificate status", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 when = status == CertStatus::kGood ? 0 : at;
     int why = status == CertStatus::kGood ? 0 : reason;
     Poco::Data::Statement st(s);
@@ -303,7 +312,7 @@ Result<DeviceRecord> SqlStore::findDevice(const std::string& id) {
 }
 
 Result<void> SqlStore::putDevice(const DeviceRecord& d) {
-  return run<void>("put device", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("put device", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 created = d.created_at ? d.created_at : std::time(nullptr);
     Int64 updated = d.updated_at ? d.updated_at : created;
     Int64 count = d.enroll_count;
@@ -324,7 +333,7 @@ Result<void> SqlStore::putDevice(const DeviceRecord& d) {
 // ---- events
 
 Result<void> SqlStore::appendEvent(const EnrollmentEvent& event) {
-  return run<void>("append event", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("append event", [&](Poco::Data::Session& s) -> Result<void> {
     insertEvent(s, event);
     return pki::ok();
   });
@@ -396,7 +405,7 @@ Result<PendingRecord> SqlStore::findPendingByTransaction(const std::string& labe
 }
 
 Result<void> SqlStore::insertPending(const PendingRecord& p) {
-  return run<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
     Poco::Data::BLOB csr(p.csr_der.data(), p.csr_der.size());
     Int64 created = p.created_at, decided = p.decided_at;
     s << "INSERT INTO pending_requests (" << kPendingColumns
@@ -409,7 +418,7 @@ Result<void> SqlStore::insertPending(const PendingRecord& p) {
 
 Result<void> SqlStore::decidePending(const std::string& id, PendingRecord::State state,
                                      std::time_t at) {
-  return run<void>("decide pending", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("decide pending", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 when = at;
     Poco::Data::Statement st(s);
     st << "UPDATE pending_requests SET state = ?, decided_at = ? WHERE id = ?",
@@ -447,7 +456,7 @@ Result<BasicCredentialRecord> SqlStore::findCredential(const std::string& userna
 }
 
 Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
-  return run<void>("put credential", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("put credential", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 created = c.created_at ? c.created_at : std::time(nullptr);
     s << "INSERT INTO basic_credentials (username, label, device_id, password_hash, created_at)"
          " VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET label = excluded.label,"
@@ -463,7 +472,7 @@ Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
 Result<bool> SqlStore::bindScepTransaction(const std::string& label,
                                            const std::string& transaction_id,
                                            const std::string& public_key_sha256, std::time_t at) {
-  return run<bool>("bind scep transaction", [&](Poco::Data::Session& s) -> Result<bool> {
+  return write<bool>("bind scep transaction", [&](Poco::Data::Session& s) -> Result<bool> {
     Int64 when = at;
     s << "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256, created_at)"
          " VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO NOTHING",
@@ -488,7 +497,7 @@ Result<std::string> SqlStore::scepTransactionKey(const std::string& label,
 
 Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id,
                                          const std::string& nonce_hex, std::time_t at) {
-  return run<bool>("remember scep nonce", [&](Poco::Data::Session& s) -> Result<bool> {
+  return write<bool>("remember scep nonce", [&](Poco::Data::Session& s) -> Result<bool> {
     Int64 when = at;
     Poco::Data::Statement st(s);
     st << "INSERT INTO scep_nonces (transaction_id, nonce, seen_at) VALUES (?, ?, ?)"
@@ -499,7 +508,7 @@ Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id,
 }
 
 Result<void> SqlStore::expireScepState(std::time_t before) {
-  return run<void>("expire scep state", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("expire scep state", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 when = before;
     s << "DELETE FROM scep_nonces WHERE seen_at < ?", bind(when), now;
     s << "DELETE FROM scep_transactions WHERE created_at < ? AND public_key_sha256 NOT IN"
@@ -524,7 +533,7 @@ TokenRecord fromRow(const TokenRow& r) {
 }  // namespace
 
 Result<void> SqlStore::insertTokens(const std::vector<TokenRecord>& tokens) {
-  return run<void>("insert tokens", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("insert tokens", [&](Poco::Data::Session& s) -> Result<void> {
     s.begin();
     try {
       for (const auto& t : tokens) {
@@ -553,7 +562,7 @@ Result<TokenRecord> SqlStore::findToken(const std::string& token_hash) {
 }
 
 Result<void> SqlStore::revokeToken(const std::string& token_hash, std::time_t at) {
-  return run<void>("revoke token", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("revoke token", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 when = at;
     Poco::Data::Statement st(s);
     st << "UPDATE tokens SET revoked_at = ? WHERE token_hash = ? AND used_at = 0 AND revoked_at = "
@@ -583,7 +592,7 @@ Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::string& label) 
 // ---- issuance
 
 Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
-  return run<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
     const CertificateRecord& c = issuance.certificate;
     s.begin();
     try {

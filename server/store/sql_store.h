@@ -2,6 +2,7 @@
 /** SqlStore: every store interface over POCO Data, for any SqlDialect. */
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "server/store/session_pool.h"
@@ -18,7 +19,7 @@ class SqlStore final : public Store {
   /** Opens (creating if needed) and migrates the database. */
   static Result<std::unique_ptr<SqlStore>> open(std::unique_ptr<SqlDialect> dialect,
                                                 const std::string& connection,
-                                                int max_sessions = 32);
+                                                int max_sessions = 8);
   ~SqlStore() override;
 
   Result<CertificateRecord> findCertificate(const std::string& serial) override;
@@ -68,9 +69,13 @@ class SqlStore final : public Store {
   /** Runs fn(session) and turns database exceptions into Errors classified by the dialect. */
   template <typename T, typename Fn>
   Result<T> run(const char* what, Fn&& fn);
+  /** run() for statements that write. */
+  template <typename T, typename Fn>
+  Result<T> write(const char* what, Fn&& fn);
 
   std::unique_ptr<SqlDialect> dialect_;
   std::unique_ptr<SessionPool> pool_;
+  std::mutex write_mu_;
 };
 
 }  // namespace enroll::store

@@ -14,6 +14,7 @@ class SqliteDialect final : public SqlDialect {
   explicit SqliteDialect(int busy_timeout_ms = 10000) : busy_timeout_ms_(busy_timeout_ms) {}
   std::string connector() const override { return "SQLite"; }
   void registerConnector() const override;
+  bool singleWriter() const override { return true; }
   std::string translate(const std::string& sql) const override;
   void prepareSession(Poco::Data::Session& session) const override;
   void prepareDatabase(Poco::Data::Session& session) const override;
