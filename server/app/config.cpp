@@ -258,6 +258,7 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     Reader sr(scep, "scep");
     sr.string("ra_certificate", c.scep_ra_certificate);
     sr.string("ra_key", c.scep_ra_key);
+    sr.string("next_ca_chain", c.scep_next_ca_chain);
     sr.done();
     if (c.scep_ra_certificate.empty() || c.scep_ra_key.empty()) {
       throw ConfigError("scep: ra_certificate and ra_key are required");
@@ -411,10 +412,13 @@ Loaded loadPki(const Config& c) {
     auto ra = readCerts(c, c.scep_ra_certificate, "scep.ra_certificate").front();
     auto key = pki::PrivateKey::fromPem(readFile(c.path(c.scep_ra_key)));
     if (!key) throw ConfigError("scep.ra_key: " + key.error().message);
+    std::vector<pki::Certificate> next;
+    if (!c.scep_next_ca_chain.empty())
+      next = readCerts(c, c.scep_next_ca_chain, "scep.next_ca_chain");
     for (const auto& [name, l] : c.labels) {
       if (!l.scep) continue;
       out.scep_labels.emplace(name == "default" ? "" : name,
-                              scep::ScepLabelConfig{ra, *key, {}, l.scep_legacy});
+                              scep::ScepLabelConfig{ra, *key, next, l.scep_legacy});
     }
   }
   return out;

@@ -70,6 +70,8 @@ struct Config {
   std::map<std::string, CaConfig> cas;
   std::string scep_ra_certificate;  ///< empty: no SCEP
   std::string scep_ra_key;
+  std::string
+      scep_next_ca_chain;  ///< the next CA chain during a rollover (GetNextCACert); empty: none
   std::map<std::string, TrustAnchorConfig> trust_anchors;
   std::map<std::string, ca::Profile> profiles;
   std::map<std::string, LabelConfig> labels;

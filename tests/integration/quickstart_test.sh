@@ -81,6 +81,20 @@ RESULT=$(bash example.sh 2>&1)
 check_contains "the printed example enrolls a device" "op.pem: OK" "$RESULT"
 stop_enrolld
 check "serve exits 0 on SIGTERM" 0 "$?"
+
+echo "# a CA rollover: scep.next_ca_chain makes GetNextCACert available"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout next.key -subj "/CN=Next Issuing CA" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out var/next-ca.pem 2>/dev/null
+sed -i 's|"ra_key": "ca/scep-ra.key"|"ra_key": "ca/scep-ra.key", "next_ca_chain": "next-ca.pem"|' var/enrolld.json
+start_enrolld "$WORK/var" || exit 1
+HTTP_BASE=$(sed -n 's|^listening http \(http://127.0.0.1:[0-9]*/\)|\1|p' serve.out)
+check_contains "GetCACaps lists GetNextCACert" "GetNextCACert" "$(curl -s "${HTTP_BASE}scep?operation=GetCACaps")"
+curl -s -o next.p7 "${HTTP_BASE}scep?operation=GetNextCACert"
+# RFC 8894 4.7: SignedData (signed by the RA) whose content is a certs-only PKCS#7 of the next chain.
+openssl cms -verify -noverify -inform DER -in next.p7 -out next-inner.der 2>/dev/null
+check_contains "GetNextCACert carries the next CA" "Next Issuing CA" \
+  "$(openssl pkcs7 -inform DER -in next-inner.der -print_certs 2>/dev/null)"
+stop_enrolld
 "$ENROLLD" serve "$WORK/var" --listen-est 127.0.0.1:notaport > out.txt 2>&1
 check "a bad --listen-est is refused at start" 1 "$?"
 echo '{"labels": {"default": {"colour": "red"}}}' > "$WORK/k-ed25519/enrolld.json"
