@@ -1,10 +1,13 @@
 // enrolld: the enrollment server. Subcommands: init, serve, passwd, pending.
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
+#include "provisioning/registry_import.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
 #include "server/app/serve.h"
@@ -30,7 +33,7 @@ Usage:
   enrolld serve DIR [options]    run the server in the foreground
       --listen-est HOST:PORT     EST over HTTPS listener (default from enrolld.json, 0.0.0.0:8443)
       --listen-http HOST:PORT    plain HTTP listener (SCEP, CRL, OCSP; not in this version)
-      --listen-coap HOST:PORT    EST-coaps listener (not in this version)
+      --listen-coap HOST:PORT    EST-coaps listener, UDP/DTLS (default from enrolld.json, 0.0.0.0:5684)
       --listen-admin HOST:PORT   admin API listener (not in this version)
   enrolld passwd DIR USER [--device ID] [--label LABEL]
                                  set HTTP Basic credentials for EST; the password is read from
@@ -42,6 +45,11 @@ Usage:
                                  hashed), printed once as CSV for the line's station: the EST
                                  Basic password or the SCEP challengePassword
   enrolld tokens DIR list [--label L] | revoke TOKEN
+  enrolld registry DIR import FILE [--format csv|json]
+                                 import devices (a factory export) into the registry in one
+                                 transaction: every row is checked, and any problem refuses the
+                                 whole file with a report per row; re-importing is harmless
+  enrolld registry DIR show ID   a device, its certificates and its enrollment history
   enrolld revoke DIR SERIAL [--reason N | --hold | --release]
                                  revoke one certificate (RFC 5280 reason code, default 0), put
                                  it on hold, or release it from hold
@@ -220,6 +228,82 @@ int runTokens(const std::vector<std::string>& args) {
   }
 }
 
+std::string readWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int runRegistry(const std::vector<std::string>& args) {
+  const char* usage = "usage: enrolld registry DIR import FILE [--format csv|json] | show ID";
+  if (args.size() < 3) return usageError(usage);
+  try {
+    auto store = openStoreOf(args[0]);
+    if (args[1] == "import") {
+      std::string file = args[2];
+      std::string format =
+          file.size() > 5 && file.substr(file.size() - 5) == ".json" ? "json" : "csv";
+      if (args.size() == 5 && args[3] == "--format")
+        format = args[4];
+      else if (args.size() != 3)
+        return usageError(usage);
+      if (format != "csv" && format != "json") return usageError("--format is csv or json");
+      std::string text = readWholeFile(file);
+      auto parsed = format == "csv" ? enroll::provisioning::parseRegistryCsv(text)
+                                    : enroll::provisioning::parseRegistryJson(text);
+      if (!parsed.errors.empty()) {
+        std::cerr << "enrolld registry: " << file
+                  << " refused, nothing imported: " << parsed.errors.size() << " problem(s)\n";
+        size_t shown = 0;
+        for (const auto& e : parsed.errors) {
+          if (++shown > 100) break;
+          std::cerr << "  " << (e.row == 0 ? std::string("file") : "row " + std::to_string(e.row))
+                    << ": " << e.reason << "\n";
+        }
+        if (parsed.errors.size() > 100)
+          std::cerr << "  ... and " << parsed.errors.size() - 100 << " more\n";
+        return 1;
+      }
+      auto added = store->importDevices(parsed.devices, std::time(nullptr));
+      if (!added) throw std::runtime_error(added.error().toString());
+      std::cout << "enrolld: imported " << parsed.devices.size() << " device(s): " << *added
+                << " new, " << static_cast<int64_t>(parsed.devices.size()) - *added
+                << " already known\n";
+      return 0;
+    }
+    if (args[1] == "show") {
+      auto d = store->findDevice(args[2]);
+      if (!d) throw std::runtime_error(d.error().message);
+      std::cout << "id            " << d->id << "\nmodel         " << d->model << "\nbatch         "
+                << d->batch << "\nproduct_line  " << d->product_line << "\nlabels        "
+                << d->labels << "\nstate         " << enroll::store::deviceStateName(d->state)
+                << "\nenrollments   " << d->enroll_count << "\n";
+      auto certs = store->certificatesOfDevice(d->id);
+      if (certs) {
+        for (const auto& c : *certs) {
+          std::cout << "certificate   " << c.serial << " "
+                    << enroll::store::certStatusName(c.status) << " " << c.subject
+                    << " not_after=" << c.not_after << "\n";
+        }
+      }
+      auto events = store->eventsOfDevice(d->id);
+      if (events) {
+        for (const auto& e : *events) {
+          std::cout << "event         " << e.at << " " << e.protocol << " " << e.operation << " "
+                    << e.outcome << " " << e.serial << "\n";
+        }
+      }
+      return 0;
+    }
+    return usageError(usage);
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld registry: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int runRevoke(const std::vector<std::string>& args) {
   if (args.size() < 2)
     return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
@@ -336,6 +420,7 @@ int runCommand(int argc, char** argv) {
     if (cmd == "pending") return runPending(rest);
     if (cmd == "revoke") return runRevoke(rest);
     if (cmd == "tokens") return runTokens(rest);
+    if (cmd == "registry") return runRegistry(rest);
   } catch (const std::invalid_argument& e) {
     return usageError(e.what());
   }

@@ -330,6 +330,47 @@ Result<void> SqlStore::putDevice(const DeviceRecord& d) {
   });
 }
 
+Result<int64_t> SqlStore::importDevices(const std::vector<DeviceRecord>& devices, std::time_t at) {
+  return write<int64_t>("import devices", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    std::vector<std::string> id, model, batch, line, labels, fp, ek, state;
+    for (const auto& d : devices) {
+      id.push_back(d.id);
+      model.push_back(d.model);
+      batch.push_back(d.batch);
+      line.push_back(d.product_line);
+      labels.push_back(d.labels.empty() ? "{}" : d.labels);
+      fp.push_back(d.bootstrap_fingerprint);
+      ek.push_back(d.ek_hash);
+      state.push_back(deviceStateName(d.state));
+    }
+    std::vector<Int64> when(devices.size(), at);  // POCO batch binding: every binding a vector
+    Int64 before = 0, after = 0;
+    s.begin();
+    try {
+      s << "SELECT COUNT(*) FROM devices", into(before), now;
+      if (!devices.empty()) {
+        // One prepared statement, executed once per row (POCO binds the vectors).
+        s << "INSERT INTO devices (" << kDeviceColumns
+          << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+             " model = excluded.model, batch = excluded.batch, product_line = "
+             "excluded.product_line,"
+             " labels = excluded.labels, bootstrap_fingerprint = excluded.bootstrap_fingerprint,"
+             " ek_hash = excluded.ek_hash, updated_at = excluded.updated_at,"
+             " state = CASE WHEN excluded.state IN ('blocked', 'retired') THEN excluded.state"
+             " WHEN devices.state = 'expected' THEN excluded.state ELSE devices.state END",
+            use(id), use(model), use(batch), use(line), use(labels), use(fp), use(ek), use(state),
+            use(when), use(when), now;
+      }
+      s << "SELECT COUNT(*) FROM devices", into(after), now;
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return static_cast<int64_t>(after - before);
+  });
+}
+
 // ---- events
 
 Result<void> SqlStore::appendEvent(const EnrollmentEvent& event) {

@@ -32,6 +32,7 @@ class SqlStore final : public Store {
 
   Result<DeviceRecord> findDevice(const std::string& id) override;
   Result<void> putDevice(const DeviceRecord& device) override;
+  Result<int64_t> importDevices(const std::vector<DeviceRecord>& devices, std::time_t at) override;
 
   Result<void> appendEvent(const EnrollmentEvent& event) override;
   Result<std::vector<EnrollmentEvent>> eventsOfDevice(const std::string& device_id) override;

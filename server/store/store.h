@@ -39,6 +39,13 @@ class DeviceStore {
   /** Inserts or replaces the registry fields of a device (keeps its enroll count and state unless
    * given). */
   virtual Result<void> putDevice(const DeviceRecord& device) = 0;
+  /**
+   * Imports many devices in one transaction (all or nothing), idempotent: a known device keeps its
+   * enrollment count, and its state changes only to blocked or retired, or from expected.
+   * Returns how many devices were new.
+   */
+  virtual Result<int64_t> importDevices(const std::vector<DeviceRecord>& devices,
+                                        std::time_t at) = 0;
 };
 
 /** Enrollment history. */

@@ -182,6 +182,27 @@ TYPED_TEST(StoreConformance, ConsumesATokenOnlyOnceWithItsIssuance) {
   EXPECT_EQ(1u, this->store_->listTokens("")->size());
 }
 
+TYPED_TEST(StoreConformance, ImportsDevicesIdempotentlyWithoutUndoingEnrollment) {
+  std::vector<DeviceRecord> rows(3);
+  for (int i = 0; i < 3; ++i) {
+    rows[i].id = "R-" + std::to_string(i);
+    rows[i].model = "M1";
+    rows[i].labels = "{}";
+  }
+  auto first = this->store_->importDevices(rows, 100);
+  ASSERT_TRUE(first) << first.error().toString();
+  EXPECT_EQ(3, *first);
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("ee01", "R-0")));
+  rows[0].model = "M2";
+  rows[1].state = DeviceState::kBlocked;
+  EXPECT_EQ(0, this->store_->importDevices(rows, 200).value());
+  auto enrolled = this->store_->findDevice("R-0");
+  EXPECT_EQ("M2", enrolled->model);
+  EXPECT_EQ(DeviceState::kEnrolled, enrolled->state);  // the file's "expected" does not undo it
+  EXPECT_EQ(1, enrolled->enroll_count);
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("R-1")->state);
+}
+
 TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {
   auto s = openSqliteStore("/nonexistent-folder/x/y.db");
   ASSERT_FALSE(s);
