@@ -22,6 +22,8 @@ std::string authMethodName(AuthMethod m) {
       return "challenge";
     case AuthMethod::kToken:
       return "token";
+    case AuthMethod::kStation:
+      return "station";
   }
   return "unknown";
 }
@@ -68,6 +70,10 @@ pki::Result<Identity> Authorizer::authenticate(
     return byOperationalCertificate(creds.tls_chain, policy, ca_chain);
   }
 
+  if (!creds.tls_chain.empty() && policy.allow_stations) {
+    auto station = byStation(request);
+    if (station || station.error().code != ErrorCode::kNotFound) return station;
+  }
   if (!creds.tls_chain.empty()) {
     auto trust = trustStore();
     auto verified = trust->verify(creds.tls_chain, policy.bootstrap_trust, clock_.now());
@@ -216,6 +222,29 @@ pki::Result<Identity> Authorizer::byToken(const std::string& token, const std::s
   return identity;
 }
 
+pki::Result<Identity> Authorizer::byStation(const EnrollmentRequest& request) const {
+  const pki::Certificate& leaf = request.credentials.tls_chain[0];
+  ENROLL_TRY(store::StationRecord station,
+             store_.findStationByCertificate(leaf.fingerprintSha256()));
+  std::time_t now = clock_.now();
+  if (leaf.notBefore() > now || leaf.notAfter() < now) {
+    return makeError(ErrorCode::kUnauthenticated,
+                     "the station certificate of " + station.name + " is not valid now");
+  }
+  // The station speaks for the device the CSR names; the registry must know that device.
+  auto id = request.csr.subjectEntry(NID_serialNumber);
+  if (!id) id = request.csr.subjectEntry(NID_commonName);
+  if (!id || id->empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "a station's CSR must name the device (serialNumber or CN)");
+  }
+  Identity identity;
+  identity.device_id = *id;
+  identity.method = AuthMethod::kStation;
+  identity.station = station.name;
+  return identity;
+}
+
 pki::Result<void> Authorizer::checkChannelBinding(const EnrollmentRequest& request,
                                                   const EnrollmentPolicy& policy) const {
   if (request.protocol == enrollment::Protocol::kScep)
@@ -251,7 +280,12 @@ pki::Result<void> Authorizer::checkRegistry(Identity& identity, const Enrollment
   auto device = store_.findDevice(identity.device_id);
   if (!device) {
     if (device.error().code != ErrorCode::kNotFound) return std::move(device).error();
-    if (policy.known_devices_only) {
+    if (policy.known_devices_only || identity.method == AuthMethod::kStation) {
+      if (identity.method == AuthMethod::kStation) {
+        return makeError(ErrorCode::kPermissionDenied, "station " + identity.station + ": device " +
+                                                           identity.device_id +
+                                                           " is not in the registry");
+      }
       return makeError(
           ErrorCode::kPermissionDenied,
           "policy known_devices_only: device " + identity.device_id + " is not in the registry");

@@ -35,6 +35,8 @@ struct EnrollmentPolicy {
   bool allow_renewal = true;
   /** How long after expiry an operational certificate may still renew itself. */
   int renewal_grace_days = 0;
+  /** Accept registered provisioning stations enrolling on behalf of registered devices. */
+  bool allow_stations = false;
   /** A static SCEP challengePassword for this label (empty: none). */
   pki::SecretString scep_challenge;
 };
@@ -45,7 +47,8 @@ enum class AuthMethod {
   kOperationalCertificate,
   kBasic,
   kChallenge,
-  kToken
+  kToken,
+  kStation
 };
 std::string authMethodName(AuthMethod m);
 
@@ -57,6 +60,8 @@ struct Identity {
   std::string bootstrap_fingerprint;
   /** The operational certificate being renewed (kOperationalCertificate). */
   std::optional<pki::Certificate> current;
+  /** The station that asked on the device's behalf (kStation). */
+  std::string station;
   /** SHA-256 of the one-time token used (kToken): consumed with the issuance. */
   std::string token_hash;
   /** The device's registry entry, when it has one. */
@@ -87,6 +92,8 @@ class Authorizer {
       const std::vector<pki::Certificate>& presented, const EnrollmentPolicy& policy,
       const std::vector<pki::Certificate>& ca_chain) const;
   pki::Result<Identity> byBasic(const enrollment::EnrollmentRequest& request) const;
+  /** A registered station's certificate: the CSR names the device. NotFound: not a station. */
+  pki::Result<Identity> byStation(const enrollment::EnrollmentRequest& request) const;
   /** A one-time token; device_hint names the device when the token is a batch token. */
   pki::Result<Identity> byToken(const std::string& token, const std::string& label,
                                 const std::string& device_hint) const;

@@ -154,6 +154,7 @@ LabelConfig readLabel(const Poco::JSON::Object::Ptr& obj, const std::string& pat
   r.boolean("allow_basic", l.allow_basic);
   r.boolean("require_channel_binding", l.require_channel_binding);
   r.boolean("known_devices_only", l.known_devices_only);
+  r.boolean("allow_stations", l.allow_stations);
   r.integer("max_enrollments_per_bootstrap", l.max_enrollments_per_bootstrap, 0, 1000000);
   r.boolean("allow_renewal", l.allow_renewal);
   r.integer("renewal_grace_days", l.renewal_grace_days, 0, 3650);
@@ -394,6 +395,7 @@ Loaded loadPki(const Config& c) {
     p.allow_basic = l.allow_basic;
     p.require_channel_binding = l.require_channel_binding;
     p.known_devices_only = l.known_devices_only;
+    p.allow_stations = l.allow_stations;
     p.max_enrollments_per_bootstrap = l.max_enrollments_per_bootstrap;
     p.allow_renewal = l.allow_renewal;
     p.renewal_grace_days = l.renewal_grace_days;

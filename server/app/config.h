@@ -44,6 +44,7 @@ struct LabelConfig {
   bool allow_basic = false;
   bool require_channel_binding = false;
   bool known_devices_only = false;
+  bool allow_stations = false;
   int max_enrollments_per_bootstrap = 0;
   bool allow_renewal = true;
   int renewal_grace_days = 0;

@@ -49,6 +49,10 @@ Usage:
                                  import devices (a factory export) into the registry in one
                                  transaction: every row is checked, and any problem refuses the
                                  whole file with a report per row; re-importing is harmless
+  enrolld stations DIR add NAME CERT.pem | remove NAME | list
+                                 provisioning stations (role "station"): a station's TLS
+                                 certificate, pinned, enrolls the devices its CSRs name on labels
+                                 with allow_stations; every issuance records the station
   enrolld registry DIR show ID   a device, its certificates and its enrollment history
   enrolld revoke DIR SERIAL [--reason N | --hold | --release]
                                  revoke one certificate (RFC 5280 reason code, default 0), put
@@ -304,6 +308,41 @@ int runRegistry(const std::vector<std::string>& args) {
   }
 }
 
+int runStations(const std::vector<std::string>& args) {
+  const char* usage = "usage: enrolld stations DIR add NAME CERT.pem | remove NAME | list";
+  if (args.size() < 2) return usageError(usage);
+  try {
+    auto store = openStoreOf(args[0]);
+    if (args[1] == "add" && args.size() == 4) {
+      auto cert = enroll::pki::Certificate::fromPem(readWholeFile(args[3]));
+      if (!cert) throw std::runtime_error(args[3] + ": " + cert.error().message);
+      auto added = store->addStation({args[2], cert->fingerprintSha256(), std::time(nullptr)});
+      if (!added)
+        throw std::runtime_error(added.error().code == enroll::pki::ErrorCode::kAlreadyExists
+                                     ? "a station with that name or certificate exists"
+                                     : added.error().toString());
+      std::cout << "enrolld: station " << args[2] << " added (" << cert->subject() << ")\n";
+      return 0;
+    }
+    if (args[1] == "remove" && args.size() == 3) {
+      auto removed = store->removeStation(args[2]);
+      if (!removed) throw std::runtime_error(removed.error().message);
+      std::cout << "enrolld: station " << args[2] << " removed\n";
+      return 0;
+    }
+    if (args[1] == "list" && args.size() == 2) {
+      auto all = store->listStations();
+      if (!all) throw std::runtime_error(all.error().toString());
+      for (const auto& st : *all) std::cout << st.name << "\t" << st.certificate_sha256 << "\n";
+      return 0;
+    }
+    return usageError(usage);
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld stations: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int runRevoke(const std::vector<std::string>& args) {
   if (args.size() < 2)
     return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
@@ -421,6 +460,7 @@ int runCommand(int argc, char** argv) {
     if (cmd == "revoke") return runRevoke(rest);
     if (cmd == "tokens") return runTokens(rest);
     if (cmd == "registry") return runRegistry(rest);
+    if (cmd == "stations") return runStations(rest);
   } catch (const std::invalid_argument& e) {
     return usageError(e.what());
   }

@@ -207,17 +207,19 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
     rec.issued_at = now;
     rec.public_key_sha256 = cert.publicKeyFingerprint();
     rec.bootstrap_fingerprint = identity.bootstrap_fingerprint;
+    rec.station = identity.station;
     rec.der = cert.toDer();
-    issuance.event =
-        store::EnrollmentEvent{now,
-                               rec.protocol,
-                               label.name,
-                               std::string(enrollment::operationName(request.operation)),
-                               identity.device_id,
-                               request.credentials.peer_address,
-                               "issued",
-                               rec.serial,
-                               provisioning::authMethodName(identity.method)};
+    issuance.event = store::EnrollmentEvent{
+        now,
+        rec.protocol,
+        label.name,
+        std::string(enrollment::operationName(request.operation)),
+        identity.device_id,
+        request.credentials.peer_address,
+        "issued",
+        rec.serial,
+        identity.station.empty() ? provisioning::authMethodName(identity.method)
+                                 : "station:" + identity.station};
     issuance.pending_id = pending_id;
     issuance.token_hash = identity.token_hash;
     auto committed = store_.commitIssuance(issuance);

@@ -97,6 +97,13 @@ struct TokenRecord {
   std::string serial;          ///< the certificate it was used for
 };
 
+/** A provisioning station (registration authority) that enrolls on behalf of devices. */
+struct StationRecord {
+  std::string name;
+  std::string certificate_sha256;  ///< the station's TLS client certificate, pinned
+  std::time_t created_at = 0;
+};
+
 /** HTTP Basic credentials (EST), stored as a salted PBKDF2 hash. */
 struct BasicCredentialRecord {
   std::string username;

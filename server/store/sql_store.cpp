@@ -59,6 +59,11 @@ const std::vector<std::vector<std::string>>& schemaMigrations() {
           " serial TEXT NOT NULL)",
           "CREATE INDEX tokens_label ON tokens(label, created_at)",
       },
+      {
+          "CREATE TABLE stations (name TEXT PRIMARY KEY, certificate_sha256 TEXT NOT NULL UNIQUE,"
+          " created_at {bigint} NOT NULL)",
+          "CREATE INDEX certificates_station ON certificates(station)",
+      },
   };
   return kMigrations;
 }
@@ -626,6 +631,47 @@ Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::string& label) 
     }
     Out out;
     for (const auto& r : rows) out.push_back(fromRow(r));
+    return out;
+  });
+}
+
+// ---- stations
+
+Result<void> SqlStore::addStation(const StationRecord& st) {
+  return write<void>("add station", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 created = st.created_at;
+    s << "INSERT INTO stations (name, certificate_sha256, created_at) VALUES (?, ?, ?)",
+        bind(st.name), bind(st.certificate_sha256), bind(created), now;
+    return pki::ok();
+  });
+}
+
+Result<void> SqlStore::removeStation(const std::string& name) {
+  return write<void>("remove station", [&](Poco::Data::Session& s) -> Result<void> {
+    Poco::Data::Statement st(s);
+    st << "DELETE FROM stations WHERE name = ?", bind(name);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no station named " + name);
+    return pki::ok();
+  });
+}
+
+Result<StationRecord> SqlStore::findStationByCertificate(const std::string& certificate_sha256) {
+  return run<StationRecord>("find station", [&](Poco::Data::Session& s) -> Result<StationRecord> {
+    std::vector<Poco::Tuple<std::string, std::string, Int64>> rows;
+    s << "SELECT name, certificate_sha256, created_at FROM stations WHERE certificate_sha256 = ?",
+        into(rows), bind(certificate_sha256), now;
+    if (rows.empty()) return makeError(ErrorCode::kNotFound, "not a station");
+    return StationRecord{rows[0].get<0>(), rows[0].get<1>(), rows[0].get<2>()};
+  });
+}
+
+Result<std::vector<StationRecord>> SqlStore::listStations() {
+  using Out = std::vector<StationRecord>;
+  return run<Out>("list stations", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<Poco::Tuple<std::string, std::string, Int64>> rows;
+    s << "SELECT name, certificate_sha256, created_at FROM stations ORDER BY name", into(rows), now;
+    Out out;
+    for (const auto& r : rows) out.push_back({r.get<0>(), r.get<1>(), r.get<2>()});
     return out;
   });
 }

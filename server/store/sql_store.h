@@ -61,6 +61,11 @@ class SqlStore final : public Store {
   Result<void> revokeToken(const std::string& token_hash, std::time_t at) override;
   Result<std::vector<TokenRecord>> listTokens(const std::string& label) override;
 
+  Result<void> addStation(const StationRecord& station) override;
+  Result<void> removeStation(const std::string& name) override;
+  Result<StationRecord> findStationByCertificate(const std::string& certificate_sha256) override;
+  Result<std::vector<StationRecord>> listStations() override;
+
   Result<void> commitIssuance(const Issuance& issuance) override;
   Result<int> schemaVersion() override;
 

@@ -91,6 +91,18 @@ class TokenStore {
   virtual Result<std::vector<TokenRecord>> listTokens(const std::string& label) = 0;
 };
 
+/** Provisioning stations, pinned by certificate fingerprint. */
+class StationStore {
+ public:
+  virtual ~StationStore() = default;
+  /** Adds a station; AlreadyExists if the name or the certificate is registered. */
+  virtual Result<void> addStation(const StationRecord& station) = 0;
+  virtual Result<void> removeStation(const std::string& name) = 0;
+  /** NotFound when no station has this certificate. */
+  virtual Result<StationRecord> findStationByCertificate(const std::string& certificate_sha256) = 0;
+  virtual Result<std::vector<StationRecord>> listStations() = 0;
+};
+
 /** Small records SCEP keeps (RFC 8894): transaction bindings and seen nonces. */
 class ScepStateStore {
  public:
@@ -130,7 +142,8 @@ class Store : public CertificateStore,
               public PendingStore,
               public CredentialStore,
               public ScepStateStore,
-              public TokenStore {
+              public TokenStore,
+              public StationStore {
  public:
   /**
    * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count
