@@ -233,6 +233,10 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     dr.string("driver", c.database_driver);
     dr.string("path", c.database_path);
     dr.integer("busy_timeout_ms", c.database_busy_timeout_ms, 0, 600000);
+    dr.string("synchronous", c.database_synchronous);
+    if (c.database_synchronous != "full" && c.database_synchronous != "normal") {
+      throw ConfigError("database.synchronous: must be \"full\" or \"normal\"");
+    }
     if (c.database_driver != "sqlite")
       throw ConfigError("database.driver: only \"sqlite\" is available");
     dr.done();
@@ -315,7 +319,8 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
 }
 
 pki::Result<std::unique_ptr<store::Store>> openStore(const Config& config) {
-  return store::openSqliteStore(config.path(config.database_path), config.database_busy_timeout_ms);
+  return store::openSqliteStore(config.path(config.database_path), config.database_busy_timeout_ms,
+                                config.database_synchronous == "full");
 }
 
 Config loadConfig(const std::string& dir) {

@@ -68,6 +68,7 @@ struct Config {
   std::string database_driver = "sqlite";
   std::string database_path = "enrolld.db";
   int database_busy_timeout_ms = 10000;
+  std::string database_synchronous = "full";  ///< "full" or "normal" (SQLite)
   std::map<std::string, CaConfig> cas;
   std::string scep_ra_certificate;  ///< empty: no SCEP
   std::string scep_ra_key;

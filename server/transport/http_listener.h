@@ -12,7 +12,7 @@ namespace enroll::transport {
 
 struct ListenerSettings {
   std::string address = "0.0.0.0:8443";  ///< HOST:PORT; port 0 picks a free port
-  int max_threads = 32;
+  int max_threads = 64;
   int max_queued = 256;
   int keep_alive_seconds = 5;
   int timeout_seconds = 30;  ///< also bounds the TLS handshake

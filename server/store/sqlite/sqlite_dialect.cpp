@@ -34,12 +34,15 @@ void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
   session << "PRAGMA busy_timeout = " + std::to_string(busy_timeout_ms_), now;
   // 1 MiB of page cache per connection (SQLite's default is 2 MiB); the pool keeps a few.
   session << "PRAGMA cache_size = -1024", now;
+  // Per connection, not per database. FULL: every commit is on disk before it returns (a
+  // certificate is never handed out and then forgotten at a power loss). NORMAL (WAL): syncs at
+  // checkpoints only; commits survive a crash of enrolld but not of the machine.
+  session << std::string("PRAGMA synchronous = ") + (full_sync_ ? "FULL" : "NORMAL"), now;
 }
 
 void SqliteDialect::prepareDatabase(Poco::Data::Session& session) const {
   std::string mode;
   session << "PRAGMA journal_mode = WAL", into(mode), now;
-  session << "PRAGMA synchronous = NORMAL", now;
 }
 
 pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
@@ -49,13 +52,15 @@ pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
   return pki::ErrorCode::kUnavailable;
 }
 
-pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms) {
+pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms,
+                                                    bool full_sync) {
   Poco::Path folder = Poco::Path(path).parent();
   if (!Poco::File(folder).exists()) {
     return pki::makeError(pki::ErrorCode::kUnavailable, "cannot open the database",
                           "folder " + folder.toString() + " does not exist");
   }
-  ENROLL_TRY(auto store, SqlStore::open(std::make_unique<SqliteDialect>(busy_timeout_ms), path));
+  ENROLL_TRY(auto store,
+             SqlStore::open(std::make_unique<SqliteDialect>(busy_timeout_ms, full_sync), path));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -11,7 +11,8 @@ namespace enroll::store {
 class SqliteDialect final : public SqlDialect {
  public:
   /** busy_timeout_ms: how long a writer waits for SQLite's lock before the store is Unavailable. */
-  explicit SqliteDialect(int busy_timeout_ms = 10000) : busy_timeout_ms_(busy_timeout_ms) {}
+  explicit SqliteDialect(int busy_timeout_ms = 10000, bool full_sync = true)
+      : busy_timeout_ms_(busy_timeout_ms), full_sync_(full_sync) {}
   std::string connector() const override { return "SQLite"; }
   void registerConnector() const override;
   bool singleWriter() const override { return true; }
@@ -22,10 +23,12 @@ class SqliteDialect final : public SqlDialect {
 
  private:
   int busy_timeout_ms_;
+  bool full_sync_;
 };
 
 /** Opens (creating and migrating) the SQLite database at path. */
 pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path,
-                                                    int busy_timeout_ms = 10000);
+                                                    int busy_timeout_ms = 10000,
+                                                    bool full_sync = true);
 
 }  // namespace enroll::store
