@@ -212,6 +212,7 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     tr.string("certificate", c.tls_certificate);
     tr.string("key", c.tls_key);
     tr.string("min_version", c.tls_min_version);
+    tr.integer("session_cache_size", c.tls_session_cache_size, 0, 1000000);
     if (c.tls_min_version != "1.2" && c.tls_min_version != "1.3") {
       throw ConfigError("tls.min_version: must be \"1.2\" or \"1.3\"");
     }

@@ -63,6 +63,7 @@ struct Config {
   std::string tls_certificate = "tls/server.pem";
   std::string tls_key = "tls/server.key";
   std::string tls_min_version = "1.2";
+  int tls_session_cache_size = 1024;
   transport::ListenerSettings http;  ///< threads and timeouts (address is per listener)
   size_t max_body_bytes = size_t{64} * 1024;
   std::string database_driver = "sqlite";

@@ -76,6 +76,7 @@ Poco::Net::Context::Ptr makeServerContext(const TlsSettings& settings) {
   ctx->enableExtendedCertificateVerification(false);
   // LIBRARY-NOTES: without a session id context, resuming clients get an internal-error alert.
   ctx->enableSessionCache(true, "enrolld");
+  ctx->setSessionCacheSize(settings.session_cache_size);
   ctx->requireMinimumProtocol(settings.min_version == "1.3" ? Poco::Net::Context::PROTO_TLSV1_3
                                                             : Poco::Net::Context::PROTO_TLSV1_2);
   SSL_CTX* ssl_ctx = ctx->sslContext();
