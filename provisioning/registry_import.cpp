@@ -20,11 +20,9 @@ const std::set<std::string>& knownColumns() {
 }
 
 bool isSha256Hex(const std::string& s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+  return s.size() == 64 && std::ranges::all_of(s, [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         });
 }
 
 std::string lowerHex(std::string s) {

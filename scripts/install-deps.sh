@@ -10,6 +10,7 @@ runtime=(
   libssl-dev openssl               # OpenSSL 3.0: TLS, X.509, CMS; the CLI prints the demo's certificates
   libpoco-dev                      # POCO 1.11: HTTP(S) server, JSON, Data (SQLite)
   curl                             # the quick start's example device
+  libcoap3-dev                     # libcoap 3 (OpenSSL DTLS): the EST-coaps listener (RFC 9148)
 )
 testing=(
   libgtest-dev libgmock-dev        # GoogleTest

@@ -17,7 +17,7 @@ trap cleanup EXIT INT TERM
 
 start_server() {
   : > "$dir/serve.log"
-  "$enrolld" serve "$dir/srv" --listen-est 127.0.0.1:0 >> "$dir/serve.log" 2>&1 &
+  "$enrolld" serve "$dir/srv" --listen-est 127.0.0.1:0 --listen-coap 127.0.0.1:0 >> "$dir/serve.log" 2>&1 &
   server_pid=$!
   i=0
   while ! grep -q "listening est https://127.0.0.1:" "$dir/serve.log"; do

@@ -264,6 +264,7 @@ int runInit(const InitOptions& o) {
     Poco::JSON::Object::Ptr listen = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     listen->set("est", "0.0.0.0:8443");
     listen->set("http", "0.0.0.0:8080");
+    listen->set("coap", "0.0.0.0:5684");
     root->set("listen", listen);
     Poco::JSON::Object::Ptr tls_cfg = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     tls_cfg->set("certificate", "tls/server.pem");

@@ -246,7 +246,7 @@ int runRegistry(const std::vector<std::string>& args) {
   try {
     auto store = openStoreOf(args[0]);
     if (args[1] == "import") {
-      std::string file = args[2];
+      const std::string& file = args[2];
       std::string format =
           file.size() > 5 && file.substr(file.size() - 5) == ".json" ? "json" : "csv";
       if (args.size() == 5 && args[3] == "--format")

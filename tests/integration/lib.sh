@@ -34,10 +34,11 @@ init_dir() {
   "$ENROLLD" init "$dir" "$@" > "$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
 }
 
-# start_enrolld DIR: serves DIR on a free loopback port; sets PORT, U (EST base URL), SERVER_PID
+# start_enrolld DIR: serves DIR on free loopback ports; sets PORT, U (EST base URL), COAP_PORT,
+# CU (EST-coaps base URL), SERVER_PID
 start_enrolld() {
   local dir=$1
-  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 --listen-coap 127.0.0.1:0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     PORT=$(sed -n 's|^listening est https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
@@ -47,6 +48,8 @@ start_enrolld() {
   done
   [ -n "$PORT" ] || { echo "enrolld did not start"; cat "$WORK/serve.err"; return 1; }
   U="https://127.0.0.1:$PORT/.well-known/est"
+  COAP_PORT=$(sed -n 's|^listening coap coaps://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
+  CU="coaps://127.0.0.1:$COAP_PORT/est"
 }
 
 stop_enrolld() {

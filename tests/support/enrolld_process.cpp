@@ -50,7 +50,7 @@ EnrolldProcess::EnrolldProcess(const std::string& binary, const std::string& dir
     (void)out;
     (void)err;
     execl(binary.c_str(), binary.c_str(), "serve", dir.c_str(), "--listen-est", "127.0.0.1:0",
-          "--listen-http", "127.0.0.1:0", nullptr);
+          "--listen-http", "127.0.0.1:0", "--listen-coap", "127.0.0.1:0", nullptr);
     _exit(127);
   }
   for (int i = 0; i < 100 && port_ == 0; ++i) {
@@ -60,6 +60,9 @@ EnrolldProcess::EnrolldProcess(const std::string& binary, const std::string& dir
     while (std::getline(in, line)) {
       const std::string prefix = "listening est https://127.0.0.1:";
       if (line.rfind(prefix, 0) == 0) port_ = std::atoi(line.c_str() + prefix.size());
+      const std::string coap_prefix = "listening coap coaps://127.0.0.1:";
+      if (line.rfind(coap_prefix, 0) == 0)
+        coap_port_ = std::atoi(line.c_str() + coap_prefix.size());
     }
   }
   if (port_ == 0) throw std::runtime_error("enrolld did not start; see " + dir + "/serve.err");

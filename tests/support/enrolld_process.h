@@ -24,19 +24,25 @@ class TempDir {
 /** Runs a command, returns its exit code; output goes to out when given. */
 int run(const std::string& command, std::string* out = nullptr);
 
-/** `enrolld serve DIR --listen-est 127.0.0.1:0` as a child; stopped with SIGTERM at destruction. */
+/**
+ * `enrolld serve DIR --listen-est/-http/-coap 127.0.0.1:0` as a child; stopped with SIGTERM at
+ * destruction.
+ */
 class EnrolldProcess {
  public:
   /** binary: path to enrolld (from the ENROLLD environment variable in tests). */
   EnrolldProcess(const std::string& binary, const std::string& dir);
   ~EnrolldProcess();
   int port() const { return port_; }
+  /** The EST-coaps (UDP, DTLS) port. */
+  int coapPort() const { return coap_port_; }
   /** SIGTERM and wait; returns the exit status. */
   int stop();
 
  private:
   int pid_ = -1;
   int port_ = 0;
+  int coap_port_ = 0;
 };
 
 /** The enrolld binary under test (ENROLLD), or "" when unset. */

@@ -44,7 +44,7 @@ start_server() {
     CHALLENGE=secret
   else
     cp -a "$arg" "$WORK/data"
-    "$mode" serve "$WORK/data" --listen-http 127.0.0.1:0 --listen-est 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+    "$mode" serve "$WORK/data" --listen-http 127.0.0.1:0 --listen-est 127.0.0.1:0 --listen-coap 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     CHALLENGE=$(tr -d '\n' <"$WORK/data/demo/scep-challenge.txt")
   fi
