@@ -98,31 +98,13 @@ class EstHandler : public Poco::Net::HTTPRequestHandler {
   size_t max_body_;
 };
 
-class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override {
-    est::EstResponse r;
-    r.status = 404;
-    r.content_type = "text/plain";
-    r.body = "not found\n";
-    send(response, r);
-    logLine({{"protocol", "https"},
-             {"method", request.getMethod()},
-             {"path", request.getURI().substr(0, 200)},
-             {"peer", request.clientAddress().toString()},
-             {"status", "404"},
-             {"outcome", "not_found"}});
-  }
-};
-
 }  // namespace
 
 Poco::Net::HTTPRequestHandler* EstHandlerFactory::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
   if (request.getURI().rfind("/.well-known/est", 0) == 0)
     return new EstHandler(service_, max_body_bytes_);
-  return new NotFoundHandler;
+  return new NotFoundHandler("https");
 }
 
 }  // namespace enroll::transport

@@ -1,6 +1,11 @@
 #include "server/transport/http_util.h"
 
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
 #include <cstdio>
+
+#include "server/transport/request_log.h"
 
 namespace enroll::transport {
 
@@ -20,6 +25,21 @@ std::string millisecondsSince(std::chrono::steady_clock::time_point start) {
   char text[32];
   snprintf(text, sizeof text, "%.2f", ms);
   return text;
+}
+
+void NotFoundHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
+                                    Poco::Net::HTTPServerResponse& response) {
+  static const std::string kBody = "not found\n";
+  response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
+  response.setContentType("text/plain");
+  response.setContentLength(static_cast<std::streamsize>(kBody.size()));
+  response.send() << kBody;
+  logLine({{"protocol", protocol_},
+           {"method", request.getMethod()},
+           {"path", request.getURI().substr(0, 200)},
+           {"peer", request.clientAddress().toString()},
+           {"status", "404"},
+           {"outcome", "not_found"}});
 }
 
 }  // namespace enroll::transport

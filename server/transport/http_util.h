@@ -1,5 +1,7 @@
 #pragma once
 /** Small pieces the HTTP adapters share: size-limited body reading and request timing. */
+#include <Poco/Net/HTTPRequestHandler.h>
+
 #include <chrono>
 #include <istream>
 #include <string>
@@ -14,5 +16,16 @@ std::string readBodyLimited(std::istream& in, size_t limit);
 
 /** Milliseconds since start with two decimals ("1.25"), for the latency_ms log field. */
 std::string millisecondsSince(std::chrono::steady_clock::time_point start);
+
+/** Answers 404 "not found" and logs one line; protocol names the listener ("https", "http"). */
+class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit NotFoundHandler(std::string protocol) : protocol_(std::move(protocol)) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override;
+
+ private:
+  std::string protocol_;
+};
 
 }  // namespace enroll::transport

@@ -14,13 +14,6 @@ namespace enroll::transport {
 
 namespace {
 
-void sendText(Poco::Net::HTTPServerResponse& response, int status, const std::string& text) {
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-  response.setContentType("text/plain");
-  response.setContentLength(static_cast<std::streamsize>(text.size()));
-  response.send() << text;
-}
-
 class ScepHandler : public Poco::Net::HTTPRequestHandler {
  public:
   ScepHandler(const scep::ScepService& service, size_t max_body)
@@ -88,20 +81,6 @@ class ScepHandler : public Poco::Net::HTTPRequestHandler {
   size_t max_body_;
 };
 
-class NotFound : public Poco::Net::HTTPRequestHandler {
- public:
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override {
-    sendText(response, 404, "not found\n");
-    logLine({{"protocol", "http"},
-             {"method", request.getMethod()},
-             {"path", request.getURI().substr(0, 200)},
-             {"peer", request.clientAddress().toString()},
-             {"status", "404"},
-             {"outcome", "not_found"}});
-  }
-};
-
 }  // namespace
 
 Poco::Net::HTTPRequestHandler* PlainHttpHandlerFactory::createRequestHandler(
@@ -109,7 +88,7 @@ Poco::Net::HTTPRequestHandler* PlainHttpHandlerFactory::createRequestHandler(
   const std::string& uri = request.getURI();
   bool scep_path = uri == "/scep" || uri.rfind("/scep?", 0) == 0 || uri.rfind("/scep/", 0) == 0;
   if (scep_ && scep_path) return new ScepHandler(*scep_, max_body_bytes_);
-  return new NotFound;
+  return new NotFoundHandler("http");
 }
 
 }  // namespace enroll::transport

@@ -221,6 +221,7 @@ curl -s "${CA[@]}" --cert new.pem --key old.key "${P10[@]}" --data-binary @skg.b
 check_contains "the 403 names the policy that refused" "known_devices_only" "$(tr -d '\n' < r.txt)"
 check "an unknown label gets 404" 404 "$(http_status "${CA[@]}" "$U/no-such-label/cacerts")"
 check "an unknown operation gets 404" 404 "$(http_status "${CA[@]}" "$U/nosuchop")"
+check "a path outside EST gets 404" 404 "$(http_status "${CA[@]}" "https://127.0.0.1:$PORT/elsewhere")"
 head -c 20000 /dev/zero | base64 > big.b64
 check "a body over the limit gets 413" 413 "$(http_status "${CA[@]}" "${BOOT[@]}" "${P10[@]}" --data-binary @big.b64 "$U/simpleenroll")"
 check "a chunked body over the limit gets 413" 413 \
