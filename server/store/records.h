@@ -2,6 +2,7 @@
 /** Plain records the store keeps. Times are seconds since the epoch (UTC). */
 #include <cstdint>
 #include <ctime>
+#include <map>
 #include <string>
 
 #include "pki/encoding.h"
@@ -112,5 +113,70 @@ struct BasicCredentialRecord {
   std::string password_hash;
   std::time_t created_at = 0;
 };
+
+/** Which devices a registry listing shows; every set field must match. */
+struct DeviceFilter {
+  std::string state;  ///< a DeviceState name, or empty
+  std::string model;
+  std::string batch;
+  std::string product_line;
+  std::map<std::string, std::string> labels;  ///< free-form labels, key = value
+  std::string after_id;                       ///< keyset pagination: ids greater than this
+  int limit = 100;
+};
+
+/** Roles of the admin API, each allowed what the one before may do and more. */
+enum class Role { kViewer, kOperator, kAdmin };
+std::string roleName(Role r);
+bool parseRole(const std::string& s, Role* out);
+
+/** A person or program allowed on the admin API, pinned by its client certificate. */
+struct OperatorRecord {
+  std::string name;
+  std::string certificate_sha256;
+  Role role = Role::kViewer;
+  std::time_t created_at = 0;
+};
+
+/**
+ * One entry of the append-only audit log. Each entry's hash covers its fields and the previous
+ * entry's hash, so changing or deleting an entry breaks the chain from there on.
+ */
+struct AuditEntry {
+  int64_t seq = 0;  ///< 1, 2, 3, ... without gaps
+  std::time_t at = 0;
+  std::string actor;    ///< "operator:alice", "device:DEMO-0001", "peer:10.0.0.5:5555"
+  std::string action;   ///< "enroll.simpleenroll", "registry.import", "revoke", ...
+  std::string target;   ///< what it acted on: a device id, serial, label, job
+  std::string outcome;  ///< "ok", "issued", or an error code name
+  std::string detail;   ///< more, as JSON text
+  std::string prev_hash;
+  std::string hash;
+};
+
+/** The SHA-256 (hex) of an entry: its fields, length-prefixed, after the previous entry's hash. */
+std::string auditEntryHash(const AuditEntry& e);
+
+/**
+ * Checks audit entries in order, page after page: each must follow the previous one (seq + 1,
+ * prev_hash equal to its hash) and hash to what it says. The first entry follows seq 0 and a
+ * hash of 64 zeros.
+ */
+class AuditChainVerifier {
+ public:
+  /** False (and reason() says why) at the first entry that breaks the chain. */
+  bool add(const AuditEntry& e);
+  int64_t lastSeq() const { return last_seq_; }
+  const std::string& lastHash() const { return last_hash_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  int64_t last_seq_ = 0;
+  std::string last_hash_ = std::string(64, '0');
+  std::string reason_;
+};
+
+/** The audit entry an enrollment event makes. */
+AuditEntry auditEntryOf(const EnrollmentEvent& e);
 
 }  // namespace enroll::store

@@ -30,6 +30,12 @@ class SqlDialect {
   /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO.
    */
   virtual pki::ErrorCode classify(const Poco::Exception& e) const = 0;
+  /**
+   * An SQL expression for the text value of one key of a JSON object column, with one `?` that
+   * takes jsonKeyParameter(key). Keys are checked by the caller ([A-Za-z0-9_.-]).
+   */
+  virtual std::string jsonTextField(const std::string& column) const = 0;
+  virtual std::string jsonKeyParameter(const std::string& key) const = 0;
 };
 
 }  // namespace enroll::store

@@ -5,6 +5,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Tuple.h>
 
+#include <cctype>
 #include <optional>
 
 namespace enroll::store {
@@ -63,6 +64,18 @@ const std::vector<std::vector<std::string>>& schemaMigrations() {
           "CREATE TABLE stations (name TEXT PRIMARY KEY, certificate_sha256 TEXT NOT NULL UNIQUE,"
           " created_at {bigint} NOT NULL)",
           "CREATE INDEX certificates_station ON certificates(station)",
+      },
+      {
+          "CREATE TABLE operators (name TEXT PRIMARY KEY, certificate_sha256 TEXT NOT NULL UNIQUE,"
+          " role TEXT NOT NULL, created_at {bigint} NOT NULL)",
+          "CREATE TABLE audit_log (seq {bigint} PRIMARY KEY, at {bigint} NOT NULL,"
+          " actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
+          " outcome TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,"
+          " hash TEXT NOT NULL)",
+          "CREATE INDEX devices_batch ON devices(batch)",
+          "CREATE INDEX devices_model ON devices(model)",
+          "CREATE INDEX devices_product_line ON devices(product_line)",
+          "CREATE INDEX devices_state ON devices(state)",
       },
   };
   return kMigrations;
@@ -209,12 +222,33 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
       bind(c.station), bind(der), now;
 }
 
+/**
+ * Appends an audit entry inside the caller's transaction: reads the chain's head, links to it.
+ * Two writers racing for the same seq collide on the primary key instead of forking the chain.
+ */
+AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a) {
+  std::vector<Poco::Tuple<Int64, std::string>> head;
+  s << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(head), now;
+  a.seq = head.empty() ? 1 : head[0].get<0>() + 1;
+  a.prev_hash = head.empty() ? std::string(64, '0') : head[0].get<1>();
+  a.hash = auditEntryHash(a);
+  Int64 seq = a.seq;
+  Int64 at = a.at;
+  s << "INSERT INTO audit_log (seq, at, actor, action, target, outcome, detail, prev_hash, hash)"
+       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      bind(seq), bind(at), bind(a.actor), bind(a.action), bind(a.target), bind(a.outcome),
+      bind(a.detail), bind(a.prev_hash), bind(a.hash), now;
+  return a;
+}
+
+/** Records an enrollment event and its audit entry (inside the caller's transaction). */
 void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e) {
   Int64 at = e.at;
   s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
        " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id), bind(e.peer),
       bind(e.outcome), bind(e.serial), bind(e.reason), now;
+  insertAudit(s, auditEntryOf(e));
 }
 
 }  // namespace
@@ -292,27 +326,98 @@ constexpr const char* kDeviceColumns =
     " enroll_count, created_at, updated_at";
 }  // namespace
 
+namespace {
+Result<DeviceRecord> deviceFromRow(const DeviceRow& r) {
+  DeviceRecord d;
+  d.id = r.get<0>();
+  d.model = r.get<1>();
+  d.batch = r.get<2>();
+  d.product_line = r.get<3>();
+  d.labels = r.get<4>();
+  d.bootstrap_fingerprint = r.get<5>();
+  d.ek_hash = r.get<6>();
+  if (!parseDeviceState(r.get<7>(), &d.state)) {
+    return makeError(ErrorCode::kInternal, "corrupt device state", r.get<7>());
+  }
+  d.enroll_count = r.get<8>();
+  d.created_at = r.get<9>();
+  d.updated_at = r.get<10>();
+  return d;
+}
+
+/** A registry label key we accept in filters (it goes into a JSON path). */
+bool validLabelKey(const std::string& key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
 Result<DeviceRecord> SqlStore::findDevice(const std::string& id) {
   return run<DeviceRecord>("find device", [&](Poco::Data::Session& s) -> Result<DeviceRecord> {
     std::vector<DeviceRow> rows;
     s << "SELECT " << kDeviceColumns << " FROM devices WHERE id = ?", into(rows), bind(id), now;
     if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown device " + id);
-    const auto& r = rows.front();
-    DeviceRecord d;
-    d.id = r.get<0>();
-    d.model = r.get<1>();
-    d.batch = r.get<2>();
-    d.product_line = r.get<3>();
-    d.labels = r.get<4>();
-    d.bootstrap_fingerprint = r.get<5>();
-    d.ek_hash = r.get<6>();
-    if (!parseDeviceState(r.get<7>(), &d.state)) {
-      return makeError(ErrorCode::kInternal, "corrupt device state", r.get<7>());
+    return deviceFromRow(rows.front());
+  });
+}
+
+Result<std::vector<DeviceRecord>> SqlStore::listDevices(const DeviceFilter& filter) {
+  using Out = std::vector<DeviceRecord>;
+  if (!filter.state.empty()) {
+    DeviceState st;
+    if (!parseDeviceState(filter.state, &st))
+      return makeError(ErrorCode::kInvalidArgument, "unknown device state " + filter.state);
+  }
+  for (const auto& [k, v] : filter.labels) {
+    if (!validLabelKey(k))
+      return makeError(ErrorCode::kInvalidArgument, "invalid label key '" + k + "'");
+  }
+  if (filter.limit <= 0 || filter.limit > 10000)
+    return makeError(ErrorCode::kInvalidArgument, "limit must be between 1 and 10000");
+  return run<Out>("list devices", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::string sql = std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE id > ?";
+    std::vector<std::string> params = {filter.after_id};
+    auto equal = [&](const char* column, const std::string& value) {
+      if (value.empty()) return;
+      sql += std::string(" AND ") + column + " = ?";
+      params.push_back(value);
+    };
+    equal("state", filter.state);
+    equal("model", filter.model);
+    equal("batch", filter.batch);
+    equal("product_line", filter.product_line);
+    for (const auto& [k, v] : filter.labels) {
+      sql += " AND " + dialect_->jsonTextField("labels") + " = ?";
+      params.push_back(dialect_->jsonKeyParameter(k));
+      params.push_back(v);
     }
-    d.enroll_count = r.get<8>();
-    d.created_at = r.get<9>();
-    d.updated_at = r.get<10>();
-    return d;
+    sql += " ORDER BY id LIMIT " + std::to_string(filter.limit);
+    std::vector<DeviceRow> rows;
+    Poco::Data::Statement st(s);
+    st << sql, into(rows);
+    for (const auto& p : params) st.addBind(bind(p));
+    st.execute();
+    Out out;
+    for (const auto& r : rows) {
+      ENROLL_TRY(auto d, deviceFromRow(r));
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
+}
+
+Result<void> SqlStore::setDeviceState(const std::string& id, DeviceState state, std::time_t at) {
+  return write<void>("set device state", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = at;
+    Poco::Data::Statement st(s);
+    st << "UPDATE devices SET state = ?, updated_at = ? WHERE id = ?", bind(deviceStateName(state)),
+        bind(when), bind(id);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "unknown device " + id);
+    return pki::ok();
   });
 }
 
@@ -380,7 +485,14 @@ Result<int64_t> SqlStore::importDevices(const std::vector<DeviceRecord>& devices
 
 Result<void> SqlStore::appendEvent(const EnrollmentEvent& event) {
   return write<void>("append event", [&](Poco::Data::Session& s) -> Result<void> {
-    insertEvent(s, event);
+    s.begin();
+    try {
+      insertEvent(s, event);
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
     return pki::ok();
   });
 }
@@ -677,6 +789,100 @@ Result<std::vector<StationRecord>> SqlStore::listStations() {
 }
 
 // ---- issuance
+
+// ---- operators (admin API identities)
+
+Result<void> SqlStore::addOperator(const OperatorRecord& op) {
+  return write<void>("add operator", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 at = op.created_at;
+    s << "INSERT INTO operators (name, certificate_sha256, role, created_at) VALUES (?, ?, ?, ?)",
+        bind(op.name), bind(op.certificate_sha256), bind(roleName(op.role)), bind(at), now;
+    return pki::ok();
+  });
+}
+
+Result<void> SqlStore::removeOperator(const std::string& name) {
+  return write<void>("remove operator", [&](Poco::Data::Session& s) -> Result<void> {
+    Poco::Data::Statement st(s);
+    st << "DELETE FROM operators WHERE name = ?", bind(name);
+    if (st.execute() == 0) return makeError(ErrorCode::kNotFound, "no operator named " + name);
+    return pki::ok();
+  });
+}
+
+namespace {
+using OperatorRow = Poco::Tuple<std::string, std::string, std::string, Int64>;
+Result<OperatorRecord> operatorFromRow(const OperatorRow& r) {
+  OperatorRecord op{r.get<0>(), r.get<1>(), Role::kViewer, r.get<3>()};
+  if (!parseRole(r.get<2>(), &op.role))
+    return makeError(ErrorCode::kInternal, "corrupt operator role", r.get<2>());
+  return op;
+}
+}  // namespace
+
+Result<OperatorRecord> SqlStore::findOperatorByCertificate(const std::string& certificate_sha256) {
+  return run<OperatorRecord>(
+      "find operator", [&](Poco::Data::Session& s) -> Result<OperatorRecord> {
+        std::vector<OperatorRow> rows;
+        s << "SELECT name, certificate_sha256, role, created_at FROM operators"
+             " WHERE certificate_sha256 = ?",
+            into(rows), bind(certificate_sha256), now;
+        if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown operator certificate");
+        return operatorFromRow(rows.front());
+      });
+}
+
+Result<std::vector<OperatorRecord>> SqlStore::listOperators() {
+  using Out = std::vector<OperatorRecord>;
+  return run<Out>("list operators", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<OperatorRow> rows;
+    s << "SELECT name, certificate_sha256, role, created_at FROM operators ORDER BY name",
+        into(rows), now;
+    Out out;
+    for (const auto& r : rows) {
+      ENROLL_TRY(auto op, operatorFromRow(r));
+      out.push_back(std::move(op));
+    }
+    return out;
+  });
+}
+
+// ---- audit log
+
+Result<AuditEntry> SqlStore::appendAudit(const AuditEntry& entry) {
+  return write<AuditEntry>("append audit entry", [&](Poco::Data::Session& s) -> Result<AuditEntry> {
+    s.begin();
+    try {
+      AuditEntry done = insertAudit(s, entry);
+      s.commit();
+      return done;
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+  });
+}
+
+Result<std::vector<AuditEntry>> SqlStore::auditEntries(int64_t after_seq, int limit) {
+  using Out = std::vector<AuditEntry>;
+  return run<Out>("read audit log", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<Poco::Tuple<Int64, Int64, std::string, std::string, std::string, std::string,
+                            std::string, std::string, std::string>>
+        rows;
+    Int64 after = after_seq;
+    Int64 lim = limit;
+    s << "SELECT seq, at, actor, action, target, outcome, detail, prev_hash, hash FROM audit_log"
+         " WHERE seq > ? ORDER BY seq LIMIT ?",
+        into(rows), bind(after), bind(lim), now;
+    Out out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      out.push_back({r.get<0>(), r.get<1>(), r.get<2>(), r.get<3>(), r.get<4>(), r.get<5>(),
+                     r.get<6>(), r.get<7>(), r.get<8>()});
+    }
+    return out;
+  });
+}
 
 Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
   return write<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {

@@ -33,6 +33,8 @@ class SqlStore final : public Store {
   Result<DeviceRecord> findDevice(const std::string& id) override;
   Result<void> putDevice(const DeviceRecord& device) override;
   Result<int64_t> importDevices(const std::vector<DeviceRecord>& devices, std::time_t at) override;
+  Result<std::vector<DeviceRecord>> listDevices(const DeviceFilter& filter) override;
+  Result<void> setDeviceState(const std::string& id, DeviceState state, std::time_t at) override;
 
   Result<void> appendEvent(const EnrollmentEvent& event) override;
   Result<std::vector<EnrollmentEvent>> eventsOfDevice(const std::string& device_id) override;
@@ -65,6 +67,14 @@ class SqlStore final : public Store {
   Result<void> removeStation(const std::string& name) override;
   Result<StationRecord> findStationByCertificate(const std::string& certificate_sha256) override;
   Result<std::vector<StationRecord>> listStations() override;
+
+  Result<void> addOperator(const OperatorRecord& op) override;
+  Result<void> removeOperator(const std::string& name) override;
+  Result<OperatorRecord> findOperatorByCertificate(const std::string& certificate_sha256) override;
+  Result<std::vector<OperatorRecord>> listOperators() override;
+
+  Result<AuditEntry> appendAudit(const AuditEntry& entry) override;
+  Result<std::vector<AuditEntry>> auditEntries(int64_t after_seq, int limit) override;
 
   Result<void> commitIssuance(const Issuance& issuance) override;
   Result<int> schemaVersion() override;

@@ -46,6 +46,10 @@ class DeviceStore {
    */
   virtual Result<int64_t> importDevices(const std::vector<DeviceRecord>& devices,
                                         std::time_t at) = 0;
+  /** Devices matching the filter, ordered by id, at most filter.limit of them. */
+  virtual Result<std::vector<DeviceRecord>> listDevices(const DeviceFilter& filter) = 0;
+  /** Sets a device's state (blocked, retired, ...); NotFound for an unknown id. */
+  virtual Result<void> setDeviceState(const std::string& id, DeviceState state, std::time_t at) = 0;
 };
 
 /** Enrollment history. */
@@ -103,6 +107,32 @@ class StationStore {
   virtual Result<std::vector<StationRecord>> listStations() = 0;
 };
 
+/** Admin API identities (operators), pinned by client certificate fingerprint. */
+class OperatorStore {
+ public:
+  virtual ~OperatorStore() = default;
+  /** AlreadyExists if the name or the certificate is registered. */
+  virtual Result<void> addOperator(const OperatorRecord& op) = 0;
+  virtual Result<void> removeOperator(const std::string& name) = 0;
+  /** NotFound when no operator has this certificate. */
+  virtual Result<OperatorRecord> findOperatorByCertificate(
+      const std::string& certificate_sha256) = 0;
+  virtual Result<std::vector<OperatorRecord>> listOperators() = 0;
+};
+
+/**
+ * The append-only audit log, hash-chained (records.h, auditEntryHash). Issuances and refusals
+ * are appended by commitIssuance and appendEvent in the same transaction as their records.
+ */
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  /** Appends an entry (seq, prev_hash and hash are computed here); returns it completed. */
+  virtual Result<AuditEntry> appendAudit(const AuditEntry& entry) = 0;
+  /** Entries with seq > after_seq, in order, at most limit. */
+  virtual Result<std::vector<AuditEntry>> auditEntries(int64_t after_seq, int limit) = 0;
+};
+
 /** Small records SCEP keeps (RFC 8894): transaction bindings and seen nonces. */
 class ScepStateStore {
  public:
@@ -143,11 +173,14 @@ class Store : public CertificateStore,
               public CredentialStore,
               public ScepStateStore,
               public TokenStore,
-              public StationStore {
+              public StationStore,
+              public OperatorStore,
+              public AuditLog {
  public:
   /**
    * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count
-   * incremented) and the event in one transaction. AlreadyExists on a duplicate serial.
+   * incremented), the event and its audit entry in one transaction. AlreadyExists on a duplicate
+   * serial.
    */
   virtual Result<void> commitIssuance(const Issuance& issuance) = 0;
   /** The schema version now in the database. */

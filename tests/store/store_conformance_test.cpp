@@ -209,5 +209,111 @@ TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {
   EXPECT_EQ(pki::ErrorCode::kUnavailable, s.error().code);
 }
 
+TYPED_TEST(StoreConformance, ListsDevicesByRegistryFieldsAndLabelsPageByPage) {
+  std::vector<DeviceRecord> devices;
+  for (int i = 0; i < 5; ++i) {
+    DeviceRecord d;
+    d.id = "DEV-" + std::to_string(i);
+    d.model = i < 3 ? "M1" : "M2";
+    d.batch = i % 2 == 0 ? "B-even" : "B-odd";
+    d.product_line = "sensors";
+    d.labels = i == 4 ? R"({"site":"lyon","tier":"gold"})" : R"({"site":"oslo"})";
+    devices.push_back(d);
+  }
+  ASSERT_TRUE(this->store_->importDevices(devices, 10));
+  DeviceFilter f;
+  f.model = "M1";
+  auto m1 = this->store_->listDevices(f);
+  ASSERT_TRUE(m1) << m1.error().toString();
+  EXPECT_EQ(3U, m1->size());
+  f.batch = "B-even";
+  EXPECT_EQ(2U, this->store_->listDevices(f)->size());
+  DeviceFilter by_label;
+  by_label.labels["site"] = "lyon";
+  auto lyon = this->store_->listDevices(by_label);
+  ASSERT_TRUE(lyon) << lyon.error().toString();
+  ASSERT_EQ(1U, lyon->size());
+  EXPECT_EQ("DEV-4", lyon->front().id);
+  DeviceFilter page;
+  page.limit = 2;
+  auto first = this->store_->listDevices(page);
+  ASSERT_EQ(2U, first->size());
+  page.after_id = first->back().id;
+  auto second = this->store_->listDevices(page);
+  ASSERT_EQ(2U, second->size());
+  EXPECT_EQ("DEV-2", second->front().id);
+  DeviceFilter bad;
+  bad.labels["x'); DROP TABLE devices; --"] = "1";
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, this->store_->listDevices(bad).error().code);
+  bad = DeviceFilter{};
+  bad.state = "lost";
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, this->store_->listDevices(bad).error().code);
+}
+
+TYPED_TEST(StoreConformance, SetsADeviceStateAndFiltersOnIt) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  ASSERT_TRUE(this->store_->setDeviceState("D1", DeviceState::kBlocked, 300));
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D1")->state);
+  DeviceFilter f;
+  f.state = "blocked";
+  EXPECT_EQ(1U, this->store_->listDevices(f)->size());
+  EXPECT_EQ(pki::ErrorCode::kNotFound,
+            this->store_->setDeviceState("nope", DeviceState::kBlocked, 300).error().code);
+}
+
+TYPED_TEST(StoreConformance, PinsOperatorsByCertificate) {
+  ASSERT_TRUE(this->store_->addOperator({"alice", "ab12", Role::kOperator, 5}));
+  auto alice = this->store_->findOperatorByCertificate("ab12");
+  ASSERT_TRUE(alice);
+  EXPECT_EQ("alice", alice->name);
+  EXPECT_EQ(Role::kOperator, alice->role);
+  EXPECT_EQ(pki::ErrorCode::kAlreadyExists,
+            this->store_->addOperator({"bob", "ab12", Role::kViewer, 5}).error().code);
+  EXPECT_EQ(1U, this->store_->listOperators()->size());
+  ASSERT_TRUE(this->store_->removeOperator("alice"));
+  EXPECT_EQ(pki::ErrorCode::kNotFound,
+            this->store_->findOperatorByCertificate("ab12").error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->removeOperator("alice").error().code);
+}
+
+TYPED_TEST(StoreConformance, ChainsIssuancesRefusalsAndAdminActionsInTheAuditLog) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  ASSERT_TRUE(this->store_->appendEvent(
+      {160, "scep", "", "PKCSReq", "D2", "127.0.0.1:2", "PermissionDenied", "", "bad challenge"}));
+  AuditEntry admin;
+  admin.at = 170;
+  admin.actor = "operator:alice";
+  admin.action = "tokens.create";
+  admin.target = "line-1";
+  admin.outcome = "ok";
+  admin.detail = R"({"count":5})";
+  auto appended = this->store_->appendAudit(admin);
+  ASSERT_TRUE(appended) << appended.error().toString();
+  EXPECT_EQ(3, appended->seq);
+
+  auto entries = this->store_->auditEntries(0, 100);
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(3U, entries->size());
+  EXPECT_EQ("device:D1", (*entries)[0].actor);
+  EXPECT_EQ("issued", (*entries)[0].outcome);
+  EXPECT_EQ("PermissionDenied", (*entries)[1].outcome);
+  AuditChainVerifier verifier;
+  for (const auto& e : *entries) EXPECT_TRUE(verifier.add(e)) << verifier.reason();
+  EXPECT_EQ(3, verifier.lastSeq());
+  EXPECT_EQ(1U, this->store_->auditEntries(2, 100)->size());
+
+  // A changed field or a missing entry breaks the chain where it happened.
+  auto changed = *entries;
+  changed[1].outcome = "issued";
+  AuditChainVerifier v1;
+  EXPECT_TRUE(v1.add(changed[0]));
+  EXPECT_FALSE(v1.add(changed[1]));
+  EXPECT_NE(std::string::npos, v1.reason().find("entry 2 was modified"));
+  AuditChainVerifier v2;
+  EXPECT_TRUE(v2.add((*entries)[0]));
+  EXPECT_FALSE(v2.add((*entries)[2]));
+  EXPECT_NE(std::string::npos, v2.reason().find("entry 2 is missing"));
+}
+
 }  // namespace
 }  // namespace enroll::store
