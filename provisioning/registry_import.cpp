@@ -263,4 +263,16 @@ RegistryFile parseRegistryJson(const std::string& text) {
   return out;
 }
 
+pki::Result<ImportReport> importRegistry(store::DeviceStore& store, const std::string& text,
+                                         const std::string& format, std::time_t now) {
+  if (format != "csv" && format != "json")
+    return pki::makeError(pki::ErrorCode::kInvalidArgument, "the format is csv or json");
+  ImportReport report;
+  report.file = format == "csv" ? parseRegistryCsv(text) : parseRegistryJson(text);
+  if (!report.file.errors.empty()) return report;
+  ENROLL_TRY(report.added, store.importDevices(report.file.devices, now));
+  report.imported = true;
+  return report;
+}
+
 }  // namespace enroll::provisioning

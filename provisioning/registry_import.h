@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "server/store/records.h"
+#include "server/store/store.h"
 
 namespace enroll::provisioning {
 
@@ -32,5 +32,19 @@ struct RegistryFile {
 RegistryFile parseRegistryCsv(const std::string& text);
 /** The same fields as a JSON array of objects; unknown fields are errors. */
 RegistryFile parseRegistryJson(const std::string& text);
+
+/** The outcome of an import: what was parsed (with any row errors) and how many were new. */
+struct ImportReport {
+  RegistryFile file;
+  int64_t added = 0;      ///< devices new to the registry
+  bool imported = false;  ///< false when row errors refused the whole file
+};
+
+/**
+ * Parses a file ("csv" or "json") and, when every row is valid, imports it in one transaction.
+ * Row problems are a report (imported = false), not an error; store failures are errors.
+ */
+pki::Result<ImportReport> importRegistry(store::DeviceStore& store, const std::string& text,
+                                         const std::string& format, std::time_t now);
 
 }  // namespace enroll::provisioning

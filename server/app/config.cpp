@@ -242,6 +242,15 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       throw ConfigError("database.driver: only \"sqlite\" is available");
     dr.done();
   }
+  if (auto adm = r.object("admin")) {
+    Reader ar(adm, "admin");
+    ar.string("ca_certificate", c.admin_ca_certificate);
+    ar.string("ca_key", c.admin_ca_key);
+    int body = static_cast<int>(c.admin_max_body_bytes);
+    ar.integer("max_body_bytes", body, 1024, 1024 * 1024 * 1024);
+    c.admin_max_body_bytes = static_cast<size_t>(body);
+    ar.done();
+  }
   if (auto cas = r.object("cas")) {
     Reader cr(cas, "cas");
     for (const auto& name : cr.keys()) {
@@ -358,6 +367,19 @@ pki::PrivateKey readKey(const Config& c, const CaConfig& ca, const std::string& 
 }
 
 }  // namespace
+
+AdminIdentity loadAdminIdentity(const Config& c) {
+  if (c.admin_ca_certificate.empty()) throw ConfigError("admin.ca_certificate: not configured");
+  auto cert = pki::Certificate::fromPem(readFile(c.path(c.admin_ca_certificate)));
+  if (!cert) throw ConfigError("admin.ca_certificate: " + cert.error().message);
+  AdminIdentity id{std::move(cert).value(), std::nullopt};
+  if (!c.admin_ca_key.empty()) {
+    auto key = pki::PrivateKey::fromPem(readFile(c.path(c.admin_ca_key)));
+    if (!key) throw ConfigError("admin.ca_key: " + key.error().message);
+    id.key = std::move(key).value();
+  }
+  return id;
+}
 
 Loaded loadPki(const Config& c) {
   Loaded out;

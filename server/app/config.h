@@ -6,10 +6,12 @@
  */
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "pki/private_key.h"
 #include "protocols/scep/scep_service.h"
 #include "server/ca/enrollment_service.h"
 #include "server/store/store.h"
@@ -71,6 +73,10 @@ struct Config {
   int database_busy_timeout_ms = 10000;
   std::string database_synchronous = "full";  ///< "full" or "normal" (SQLite)
   std::map<std::string, CaConfig> cas;
+  /** The admin API: the CA whose certificates operators hold, and its body limit. */
+  std::string admin_ca_certificate;  ///< empty: no admin API
+  std::string admin_ca_key;          ///< empty: POST /operators is unavailable
+  size_t admin_max_body_bytes = size_t{64} * 1024 * 1024;
   std::string scep_ra_certificate;  ///< empty: no SCEP
   std::string scep_ra_key;
   std::string
@@ -87,6 +93,13 @@ struct Config {
 Config loadConfig(const std::string& dir);
 /** Parses configuration text (tests). */
 Config parseConfig(const std::string& json_text, const std::string& dir);
+
+/** The admin CA of the configuration (certificate and, if configured, key); throws ConfigError. */
+struct AdminIdentity {
+  pki::Certificate certificate;
+  std::optional<pki::PrivateKey> key;
+};
+AdminIdentity loadAdminIdentity(const Config& config);
 
 /** Opens the configured store. */
 pki::Result<std::unique_ptr<store::Store>> openStore(const Config& config);

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "server/admin/operator_identity.h"
 #include "server/app/config.h"
 #include "server/ca/certificate_builder.h"
 #include "server/ca/profile.h"
@@ -265,6 +266,8 @@ int runInit(const InitOptions& o) {
     listen->set("est", "0.0.0.0:8443");
     listen->set("http", "0.0.0.0:8080");
     listen->set("coap", "0.0.0.0:5684");
+    // The admin API stays on loopback unless the operator opens it deliberately.
+    listen->set("admin", "127.0.0.1:9443");
     root->set("listen", listen);
     Poco::JSON::Object::Ptr tls_cfg = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     tls_cfg->set("certificate", "tls/server.pem");
@@ -282,6 +285,10 @@ int runInit(const InitOptions& o) {
     scep->set("ra_certificate", "ca/scep-ra.pem");
     scep->set("ra_key", "ca/scep-ra.key");
     root->set("scep", scep);
+    Poco::JSON::Object::Ptr admin_cfg = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    admin_cfg->set("ca_certificate", "ca/admin-ca.pem");
+    admin_cfg->set("ca_key", "ca/admin-ca.key");
+    root->set("admin", admin_cfg);
     root->set("trust_anchors", anchors);
     Poco::JSON::Object::Ptr profile = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     profile->set("lifetime_days", 365);
@@ -328,6 +335,22 @@ int runInit(const InitOptions& o) {
     auto store = openStore(config);
     if (!store) throw InitError("database: " + store.error().toString());
 
+    // The admin API's own CA and a first operator with the admin role.
+    std::time_t now = std::time(nullptr);
+    auto admin_ca = must(admin::createAdminCa(o.organization, now), "admin CA");
+    writeNew(dir + "/ca/admin-ca.pem", admin_ca.certificate.toPem(), 0644);
+    writeKey(dir + "/ca/admin-ca.key", admin_ca.key);
+    Poco::File(dir + "/admin").createDirectories();
+    auto admin_key = must(pki::PrivateKey::generate(pki::KeyType::kEcP256), "key generation");
+    auto admin_cert = must(admin::issueOperatorCertificate(admin_ca, "admin", store::Role::kAdmin,
+                                                           admin_key.native(), now),
+                           "operator certificate");
+    writeNew(dir + "/admin/admin.pem", admin_cert.toPem(), 0644);
+    writeKey(dir + "/admin/admin.key", admin_key);
+    auto pinned =
+        (*store)->addOperator({"admin", admin_cert.fingerprintSha256(), store::Role::kAdmin, now});
+    if (!pinned) throw InitError("operator: " + pinned.error().toString());
+
     std::cout << "enrolld: created a CA in " << dir << "\n"
               << "  issuing CA   " << dir << "/ca/issuing-ca.pem (" << issuing.cert.subject()
               << ")\n"
@@ -335,6 +358,7 @@ int runInit(const InitOptions& o) {
               << "  TLS identity " << dir << "/tls/server.pem\n"
               << "  config       " << dir << "/enrolld.json\n"
               << "  database     " << config.path(config.database_path) << "\n";
+    std::cout << "  admin API    operator certificate " << dir << "/admin/admin.pem (role admin)\n";
     if (o.demo)
       std::cout << "  demo devices " << dir
                 << "/demo/device-000{1,2,3}.pem (bootstrap certificates)\n";

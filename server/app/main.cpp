@@ -181,24 +181,17 @@ int runTokens(const std::vector<std::string>& args) {
         throw std::runtime_error("no label named '" + label + "'");
       }
       if (devices.empty() && count <= 0) return usageError("create needs --count N or --device ID");
-      if (!devices.empty() && count > 0) return usageError("give --count or --device, not both");
-      if (days < 1 || days > 3650) return usageError("--expires-days must be 1 to 3650");
-      if (devices.empty()) devices.assign(static_cast<size_t>(count), "");
-      std::vector<enroll::store::TokenRecord> records;
-      std::vector<enroll::pki::SecretString> texts;
-      for (const auto& d : devices) {
-        auto token = enroll::provisioning::generateEnrollmentToken();
-        if (!token) throw std::runtime_error(token.error().toString());
-        records.push_back({enroll::provisioning::enrollmentTokenHash(token->reveal()), label, d,
-                           batch, now, now + static_cast<std::time_t>(days) * 86400, 0, 0, ""});
-        texts.push_back(std::move(token).value());
+      auto created = enroll::provisioning::createEnrollmentTokens(
+          *store, {label, count, devices, batch, days}, now);
+      if (!created) {
+        if (created.error().code == enroll::pki::ErrorCode::kInvalidArgument)
+          return usageError(created.error().message);
+        throw std::runtime_error(created.error().toString());
       }
-      auto put = store->insertTokens(records);
-      if (!put) throw std::runtime_error(put.error().toString());
       std::cout << "token,label,device_id,batch,expires_at\n";
-      for (size_t i = 0; i < records.size(); ++i) {
-        std::cout << texts[i].reveal() << "," << (label.empty() ? "default" : label) << ","
-                  << records[i].device_id << "," << batch << "," << records[i].expires_at << "\n";
+      for (const auto& t : *created) {
+        std::cout << t.text.reveal() << "," << (label.empty() ? "default" : label) << ","
+                  << t.record.device_id << "," << batch << "," << t.record.expires_at << "\n";
       }
       return 0;
     }
@@ -207,10 +200,7 @@ int runTokens(const std::vector<std::string>& args) {
       if (!all) throw std::runtime_error(all.error().toString());
       std::cout << "hash_prefix\tlabel\tdevice_id\tbatch\tstate\tserial\n";
       for (const auto& t : *all) {
-        std::string state = t.revoked_at          ? "revoked"
-                            : t.used_at           ? "used"
-                            : t.expires_at <= now ? "expired"
-                                                  : "unused";
+        std::string state = enroll::provisioning::tokenState(t, now);
         std::cout << t.token_hash.substr(0, 12) << "\t" << (t.label.empty() ? "default" : t.label)
                   << "\t" << t.device_id << "\t" << t.batch << "\t" << state << "\t" << t.serial
                   << "\n";
@@ -254,10 +244,11 @@ int runRegistry(const std::vector<std::string>& args) {
       else if (args.size() != 3)
         return usageError(usage);
       if (format != "csv" && format != "json") return usageError("--format is csv or json");
-      std::string text = readWholeFile(file);
-      auto parsed = format == "csv" ? enroll::provisioning::parseRegistryCsv(text)
-                                    : enroll::provisioning::parseRegistryJson(text);
-      if (!parsed.errors.empty()) {
+      auto report = enroll::provisioning::importRegistry(*store, readWholeFile(file), format,
+                                                         std::time(nullptr));
+      if (!report) throw std::runtime_error(report.error().toString());
+      const auto& parsed = report->file;
+      if (!report->imported) {
         std::cerr << "enrolld registry: " << file
                   << " refused, nothing imported: " << parsed.errors.size() << " problem(s)\n";
         size_t shown = 0;
@@ -270,10 +261,9 @@ int runRegistry(const std::vector<std::string>& args) {
           std::cerr << "  ... and " << parsed.errors.size() - 100 << " more\n";
         return 1;
       }
-      auto added = store->importDevices(parsed.devices, std::time(nullptr));
-      if (!added) throw std::runtime_error(added.error().toString());
-      std::cout << "enrolld: imported " << parsed.devices.size() << " device(s): " << *added
-                << " new, " << static_cast<int64_t>(parsed.devices.size()) - *added
+      int64_t added = report->added;
+      std::cout << "enrolld: imported " << parsed.devices.size() << " device(s): " << added
+                << " new, " << static_cast<int64_t>(parsed.devices.size()) - added
                 << " already known\n";
       return 0;
     }

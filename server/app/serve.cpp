@@ -13,10 +13,12 @@
 #include "protocols/est/est_coaps.h"
 #include "protocols/est/est_service.h"
 #include "provisioning/authorizer.h"
+#include "server/admin/admin_service.h"
 #include "server/app/config.h"
 #include "server/ca/enrollment_service.h"
 #include "server/ca/store_scep_directory.h"
 #include "server/store/sqlite/sqlite_dialect.h"
+#include "server/transport/admin_handler.h"
 #include "server/transport/coap_listener.h"
 #include "server/transport/est_handler.h"
 #include "server/transport/http_listener.h"
@@ -91,6 +93,28 @@ int runServe(const ServeOptions& options) {
     scep_service.emplace(std::move(created).value());
   }
 
+  // The admin API: operators' certificates come from the admin CA and are pinned in the store.
+  std::optional<AdminIdentity> admin_identity;
+  std::optional<admin::AdminCa> admin_ca;
+  std::unique_ptr<admin::OperatorAuthenticator> operator_auth;
+  std::unique_ptr<admin::AdminService> admin_service;
+  if (config.listen.contains("admin")) {
+    try {
+      admin_identity = loadAdminIdentity(config);
+    } catch (const std::exception& e) {
+      std::cerr << "enrolld serve: admin API: " << e.what() << "\n";
+      return 1;
+    }
+    if (admin_identity->key)
+      admin_ca = admin::AdminCa{admin_identity->certificate, *admin_identity->key};
+    operator_auth =
+        std::make_unique<admin::OperatorAuthenticator>(admin_identity->certificate, **store);
+    admin_service = std::make_unique<admin::AdminService>(admin::AdminContext{
+        **store, clock,
+        [&enrollment](const std::string& label) { return enrollment.label(label).has_value(); },
+        admin_ca ? &*admin_ca : nullptr});
+  }
+
   Poco::Net::initializeSSL();
   std::vector<std::unique_ptr<transport::HttpListener>> listeners;
   std::unique_ptr<transport::CoapListener> coap_listener;
@@ -110,6 +134,15 @@ int runServe(const ServeOptions& options) {
             "http", settings, nullptr,
             new transport::PlainHttpHandlerFactory(scep_service ? &*scep_service : nullptr,
                                                    config.max_body_bytes)));
+      } else if (name == "admin") {
+        transport::TlsSettings tls{config.path(config.tls_certificate),
+                                   config.path(config.tls_key),
+                                   config.tls_min_version,
+                                   {admin_identity->certificate}};
+        listeners.push_back(std::make_unique<transport::HttpListener>(
+            "admin", settings, transport::makeServerContext(tls),
+            new transport::AdminHandlerFactory(*admin_service, *operator_auth, **store, clock,
+                                               config.admin_max_body_bytes)));
       } else if (name == "coap") {
         transport::CoapSettings coap{addr,
                                      config.path(config.tls_certificate),
@@ -142,6 +175,9 @@ int runServe(const ServeOptions& options) {
       est_listener = l.get();
       std::cout << "listening est https://" << base << "/.well-known/est/\n"
                 << "  EST over HTTPS: cacerts csrattrs simpleenroll simplereenroll serverkeygen\n";
+    } else if (l->name() == "admin") {
+      std::cout << "listening admin https://" << base << "/api/v1/\n"
+                << "  admin API (enrollctl): operator certificates from the admin CA\n";
     } else {
       std::cout << "listening http http://" << base << "/\n";
       if (scep_service) std::cout << "  SCEP: http://" << base << "/scep (and /scep/<label>)\n";
