@@ -26,6 +26,20 @@ Result<CertificateRequest> CertificateRequest::fromPem(std::string_view pem) {
   return CertificateRequest(UniquePtr<X509_REQ>(raw));
 }
 
+Result<CertificateRequest> CertificateRequest::create(const PrivateKey& key,
+                                                      const std::string& common_name) {
+  UniquePtr<X509_REQ> req(X509_REQ_new());
+  X509_NAME* name = X509_REQ_get_subject_name(req.get());
+  if (!X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                  -1, 0) ||
+      !X509_REQ_set_pubkey(req.get(), key.native()) ||
+      X509_REQ_sign(req.get(), key.native(), EVP_sha256()) <= 0) {
+    return opensslError(ErrorCode::kInternal, "cannot build the certificate request");
+  }
+  return CertificateRequest(std::move(req));
+}
+
 CertificateRequest::CertificateRequest(const CertificateRequest& o)
     : req_(X509_REQ_dup(o.req_.get())) {}
 
@@ -110,6 +124,14 @@ Bytes CertificateRequest::toDer() const {
   Bytes out(der, der + n);
   OPENSSL_free(der);
   return out;
+}
+
+std::string CertificateRequest::toPem() const {
+  UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_REQ(bio.get(), req_.get());
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
 }
 
 }  // namespace enroll::pki

@@ -8,6 +8,8 @@
 
 namespace enroll::pki {
 
+class PrivateKey;
+
 /** A decoded PKCS#10 request. Decoding does not verify it: call verifySignature(). */
 class CertificateRequest {
  public:
@@ -16,6 +18,8 @@ class CertificateRequest {
     return fromDer(der.data(), der.size());
   }
   static Result<CertificateRequest> fromPem(std::string_view pem);
+  /** A request for key with subject CN=common_name, signed by key (SHA-256). */
+  static Result<CertificateRequest> create(const PrivateKey& key, const std::string& common_name);
 
   CertificateRequest(CertificateRequest&&) noexcept = default;
   CertificateRequest& operator=(CertificateRequest&&) noexcept = default;
@@ -43,6 +47,7 @@ class CertificateRequest {
   EVP_PKEY* publicKey() const { return X509_REQ_get0_pubkey(req_.get()); }
   Bytes publicKeyDer() const;
   Bytes toDer() const;
+  std::string toPem() const;
   X509_REQ* native() const { return req_.get(); }
 
  private:

@@ -330,7 +330,7 @@ AdminResponse AdminService::handle(const AdminRequest& request) {
     response.status = reply->status;
     response.body = std::move(reply->body);
     response.content_type = reply->content_type;
-    response.outcome = "ok";
+    response.outcome = reply->status < 400 ? "ok" : "refused";
     if (!reply->target.empty()) target = reply->target;
   } else {
     response.status = adminStatusFor(reply.error().code);

@@ -1,5 +1,6 @@
 #include "server/admin/operator_identity.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "provisioning/trust_store.h"
@@ -30,12 +31,10 @@ pki::Result<AdminCa> createAdminCa(const std::string& organization, std::time_t 
 
 bool validOperatorName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '@' &&
-        c != '-')
-      return false;
-  }
-  return true;
+  return std::ranges::all_of(name, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '@' ||
+           c == '-';
+  });
 }
 
 pki::Result<pki::Certificate> issueOperatorCertificate(const AdminCa& ca, const std::string& name,

@@ -5,6 +5,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Tuple.h>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -348,11 +349,9 @@ Result<DeviceRecord> deviceFromRow(const DeviceRow& r) {
 /** A registry label key we accept in filters (it goes into a JSON path). */
 bool validLabelKey(const std::string& key) {
   if (key.empty() || key.size() > 64) return false;
-  for (char c : key) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
-      return false;
-  }
-  return true;
+  return std::ranges::all_of(key, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+  });
 }
 }  // namespace
 

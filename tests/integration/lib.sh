@@ -35,10 +35,17 @@ init_dir() {
 }
 
 # start_enrolld DIR: serves DIR on free loopback ports; sets PORT, U (EST base URL), COAP_PORT,
-# CU (EST-coaps base URL), SERVER_PID
+# CU (EST-coaps base URL), ADMIN_PORT, SERVER_DIR, SERVER_PID
 start_enrolld() {
   local dir=$1
-  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 --listen-coap 127.0.0.1:0 > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  SERVER_DIR=$dir
+  PORT=""
+  rm -f "$WORK/serve.out"  # a restart must not read the previous server's ports
+  local admin=()
+  # A hand-written configuration may have no admin CA, and then no admin listener.
+  grep -q '"ca_certificate"' "$dir/enrolld.json" && admin=(--listen-admin 127.0.0.1:0)
+  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 --listen-coap 127.0.0.1:0 \
+    "${admin[@]}" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     PORT=$(sed -n 's|^listening est https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
@@ -50,7 +57,11 @@ start_enrolld() {
   U="https://127.0.0.1:$PORT/.well-known/est"
   COAP_PORT=$(sed -n 's|^listening coap coaps://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
   CU="coaps://127.0.0.1:$COAP_PORT/est"
+  ADMIN_PORT=$(sed -n 's|^listening admin https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
 }
+
+# ctl ARGS...: enrollctl as the data folder's first operator (role admin) against the running server
+ctl() { "${ENROLLCTL:?set ENROLLCTL to the enrollctl binary}" --dir "$SERVER_DIR" --server "https://127.0.0.1:$ADMIN_PORT" "$@"; }
 
 stop_enrolld() {
   kill -TERM "$SERVER_PID" 2>/dev/null
