@@ -6,7 +6,10 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 
-#define BUNDLE_HDR 6          /* "EDC1" flags leaf */
+#define BUNDLE_HDR 6 /* "EDC1" flags leaf */
+/* c->have_trust: where c->trust came from */
+#define TRUST_ANCHOR 1        /* edc_client_set_trust: an explicit trust anchor (RFC 7030 4.1.1) */
+#define TRUST_CACERTS 2       /* /cacerts (or storage): the CA certificates of the EST server */
 #define CSR_AREA EDC_CSR_AREA /* start of the work buffer holds the CSR */
 
 void edc_client_config_default(edc_client_config_t *cfg) {
@@ -79,7 +82,7 @@ int edc_client_set_trust(edc_client_t *c, const unsigned char *buf, size_t len) 
   mbedtls_x509_crt_init(&c->trust);
   c->have_trust = 0;
   if (parse_crt_any(&c->trust, buf, len) != 0) return EDC_ERR_MALFORMED;
-  c->have_trust = 1;
+  c->have_trust = TRUST_ANCHOR;
   return EDC_OK;
 }
 
@@ -102,14 +105,12 @@ void edc_client_set_subject(edc_client_t *c, const edc_csr_subject_t *subject) {
 }
 
 int64_t edc_x509_time_to_epoch(const mbedtls_x509_time *t) {
-  /* days from civil (H. Hinnant's algorithm), proleptic Gregorian */
-  int64_t y = t->year, m = t->mon, d = t->day, era, yoe, doy, doe;
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+  /* days from civil (H. Hinnant's algorithm) in 32 bits: X.509 years 0001-9999 fit, and
+   * Cortex-M has no 64-bit divide instruction */
+  int32_t y = t->year - (t->mon <= 2), era = y / 400, yoe = y - era * 400;
+  int32_t doy = (153 * (t->mon + (t->mon > 2 ? -3 : 9)) + 2) / 5 + t->day - 1;
+  int32_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  return (int64_t)days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 /* ---- bundle ---- */
@@ -251,7 +252,7 @@ int edc_client_load(edc_client_t *c) {
     }
     mbedtls_x509_crt_free(&c->trust);
     c->trust = t;
-    c->have_trust = 1;
+    c->have_trust = TRUST_CACERTS;
     found = 1;
   } else if (ret != EDC_ERR_NOT_FOUND) {
     return ret;
@@ -273,6 +274,27 @@ int edc_client_load(edc_client_t *c) {
   return found ? EDC_OK : EDC_ERR_NOT_FOUND;
 }
 
+/* Every certificate of @p set must chain to @p trust, with the others as intermediates. */
+static int check_chains_to(const mbedtls_x509_crt *set, mbedtls_x509_crt *trust) {
+  const mbedtls_x509_crt *n, *o;
+  int ret = EDC_OK;
+  for (n = set; ret == 0 && n != NULL; n = n->next) {
+    mbedtls_x509_crt path;
+    uint32_t flags = 0;
+    mbedtls_x509_crt_init(&path);
+    /* the certificate first, then all of them as candidate intermediates (views, no copies) */
+    ret = mbedtls_x509_crt_parse_der_nocopy(&path, n->raw.p, n->raw.len);
+    for (o = set; ret == 0 && o != NULL; o = o->next)
+      ret = mbedtls_x509_crt_parse_der_nocopy(&path, o->raw.p, o->raw.len);
+    if (ret != 0 ||
+        (mbedtls_x509_crt_verify(&path, trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
+         (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0))
+      ret = EDC_ERR_UNTRUSTED;
+    mbedtls_x509_crt_free(&path);
+  }
+  return ret;
+}
+
 int edc_client_cacerts(edc_client_t *c) {
   edc_est_auth_t auth;
   edc_pkcs7_certs_t certs;
@@ -287,7 +309,7 @@ int edc_client_cacerts(edc_client_t *c) {
   auth.trust = c->have_trust ? &c->trust : NULL;
   if ((ret = c->tr.ops->open(c->tr.self, &auth)) != 0) return ret;
   ret = c->tr.ops->exchange(c->tr.self, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len, &ra);
-  if (ret == 0) ret = edc_pkcs7_parse_certs(c->work, len, &certs);
+  if (ret == 0) ret = edc_certs_parse(c->work, len, &certs);
   mbedtls_x509_crt_init(&cand);
   if (ret == 0) {
     while (edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0) {
@@ -308,6 +330,10 @@ int edc_client_cacerts(edc_client_t *c) {
     if (ret == 0) ret = c->tr.ops->verify_peer(c->tr.self, &cand);
   }
   c->tr.ops->close(c->tr.self);
+  /* RFC 7030 4.1.3: the server was authenticated with the trust we hold; the new set replaces
+   * it only if each of its certificates chains to that trust (a CA rollover passes through
+   * its NewWithOld certificate, RFC 7030 4.4). */
+  if (ret == 0 && c->have_trust) ret = check_chains_to(&cand, &c->trust);
   if (ret == 0 && c->port->store_commit != NULL)
     ret = c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) == 0
               ? 0
@@ -322,7 +348,7 @@ int edc_client_cacerts(edc_client_t *c) {
   }
   mbedtls_x509_crt_free(&c->trust);
   c->trust = cand;
-  c->have_trust = 1;
+  c->have_trust = TRUST_CACERTS;
   return EDC_OK;
 }
 
@@ -368,7 +394,7 @@ out_close:
   if (ret != 0) goto out;
 
   /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain). */
-  if ((ret = edc_pkcs7_parse_certs(resp, resp_len, &certs)) != 0) goto out;
+  if ((ret = edc_certs_parse(resp, resp_len, &certs)) != 0) goto out;
   for (i = 0; edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0; i++) {
     mbedtls_x509_crt one;
     mbedtls_x509_crt_init(&one);
@@ -465,7 +491,9 @@ int edc_client_step(edc_client_t *c, int64_t *next_s) {
   now = c->port->wall_time_s(c->port->ctx);
   act = edc_sched_decide(&c->sched, now, c->have_op, c->op_not_after);
   if (act != EDC_ACTION_WAIT) {
-    if (!c->have_trust) ret = edc_client_cacerts(c);
+    /* RFC 7030 4.1.1: the CA certificates (and with them the chain of what we are issued) come
+     * from /cacerts, authenticated by a pinned fingerprint or by an explicit trust anchor. */
+    if (c->have_trust != TRUST_CACERTS) ret = edc_client_cacerts(c);
     if (ret == 0) ret = act == EDC_ACTION_REENROLL ? edc_client_reenroll(c) : edc_client_enroll(c);
     if (ret != 0) {
       uint32_t rnd = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The device client (enroll-device, device-client/) against the real enrolld over EST-coaps
-# (RFC 9148) and EST over HTTPS: bootstrap the CA certificates against a pinned fingerprint,
-# enroll with the bootstrap certificate, renew with the operational certificate.
+# (RFC 9148) and EST over HTTPS: bootstrap the CA certificates against a pinned fingerprint
+# or an explicit trust anchor (--ca-file), enroll with the bootstrap certificate, renew with the
+# operational certificate.
 # Usage: ENROLLD=... ENROLL_DEVICE=path/to/enroll-device device_client_test.sh
 . "$(dirname "$0")/lib.sh"
 ED=${ENROLL_DEVICE:?set ENROLL_DEVICE to the enroll-device binary}
@@ -33,4 +34,25 @@ echo "# EST over HTTPS"
 "$ED" enroll --server "127.0.0.1:$PORT" --ca-fingerprint "$FP" \
   --bootstrap-cert "$D/demo/device-0003.pem" --bootstrap-key "$D/demo/device-0003.key" --state https > https.log 2>&1
 check "enroll-device enrolls over HTTPS" "https/cert.pem: OK" "$(verify https/cert.pem)"
+
+echo "# explicit trust anchor (--ca-file, no fingerprint): /cacerts completes the leaf-only answer"
+check "enrolld answers simpleenroll with the leaf alone" 1 "$(grep -c 'BEGIN CERTIFICATE' https/cert.pem)"
+fps() { # SHA-256 fingerprints of every certificate in a PEM file, sorted
+  awk -v d="$WORK/split" '/BEGIN/{n++} {print > (d "." n)}' "$1"
+  for f in "$WORK"/split.*; do openssl x509 -in "$f" -noout -fingerprint -sha256; done | sort
+  rm -f "$WORK"/split.*
+}
+EXPECTED_CAS=$(cat "$D/ca/issuing-ca.pem" "$D/ca/root-ca.pem" > "$WORK/cas.pem"; fps "$WORK/cas.pem")
+for t in https coaps; do
+  if [ $t = coaps ]; then args=(--coaps --server "127.0.0.1:$COAP_PORT"); dev=0001; else args=(--server "127.0.0.1:$PORT"); dev=0002; fi
+  "$ED" enroll "${args[@]}" --ca-file "$D/ca/root-ca.pem" \
+    --bootstrap-cert "$D/demo/device-$dev.pem" --bootstrap-key "$D/demo/device-$dev.key" --state anchor-$t > anchor-$t.log 2>&1
+  check "enroll-device enrolls over $t with only the root as anchor" "0 anchor-$t/cert.pem: OK" "$? $(verify anchor-$t/cert.pem)"
+  check "the CA set it keeps ($t) is enrolld's /cacerts: issuing CA and root" "$EXPECTED_CAS" "$(fps anchor-$t/ca.pem)"
+  "$ED" renew "${args[@]}" --ca-file "$D/ca/root-ca.pem" --state anchor-$t > anchor-renew-$t.log 2>&1
+  check "and renews over $t with the same anchor" "0 anchor-$t/cert.pem: OK" "$? $(verify anchor-$t/cert.pem)"
+  "$ED" enroll "${args[@]}" --ca-file "$D/ca/manufacturer-ca.pem" \
+    --bootstrap-cert "$D/demo/device-0003.pem" --bootstrap-key "$D/demo/device-0003.key" --state wronganchor-$t > wronganchor-$t.log 2>&1
+  check "an anchor enrolld does not chain to stops the client over $t" "1 absent" "$? $([ -e wronganchor-$t/cert.pem ] && echo present || echo absent)"
+done
 finish
