@@ -398,7 +398,8 @@ static void test_restart_loads_committed_state(void) {
   TEST_ASSERT_NOT_NULL(edc_client_operational(&c2, NULL, &na2));
   TEST_ASSERT_EQUAL_INT64(na1, na2);
   TEST_ASSERT_TRUE(c2.have_trust);
-  TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_point_cmp(&c2.op_key.kp.Q, &g_c.op_key.kp.Q));
+  TEST_ASSERT_EQUAL_INT(
+      0, mbedtls_ecp_point_cmp(&mbedtls_pk_ec(c2.op_pk)->Q, &mbedtls_pk_ec(g_c.op_pk)->Q));
   edc_client_free(&c2);
   teardown();
 }
