@@ -55,4 +55,23 @@ for t in https coaps; do
     --bootstrap-cert "$D/demo/device-0003.pem" --bootstrap-key "$D/demo/device-0003.key" --state wronganchor-$t > wronganchor-$t.log 2>&1
   check "an anchor enrolld does not chain to stops the client over $t" "1 absent" "$? $([ -e wronganchor-$t/cert.pem ] && echo present || echo absent)"
 done
+echo "# a CSR whose ecdsa-with-SHA256 AlgorithmIdentifier carries a NULL parameter (as Mbed TLS 2.28's"
+echo "# own CSR writer makes it; RFC 5758 3.2 says absent): enrolld accepts it"
+"$ED" csr --cn DEMO-0003 --serial DEMO-0003 --org "Demo Devices Inc" --out strict.der > csr.log 2>&1
+# signatureAlgorithm lies outside the signed CertificationRequestInfo: add the NULL, fix the length
+python3 - strict.der null.der <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+strict = bytes.fromhex("300a06082a8648ce3d040302")
+assert d.count(strict) == 1 and d[1] == 0x81 and d[2] + 2 < 256
+d = d.replace(strict, bytes.fromhex("300c06082a8648ce3d0403020500"))
+open(sys.argv[2], "wb").write(d[:1] + bytes([0x81, d[2] + 2]) + d[3:])
+PY
+check "the patched CSR carries the NULL and still verifies" "1 verify OK" \
+  "$(openssl asn1parse -inform DER -in null.der | grep -c 'prim: NULL') $(openssl req -inform DER -in null.der -noout -verify 2>&1 | grep -o 'verify OK')"
+base64 null.der > null.b64
+code=$(curl -s -o null.p7 -w '%{http_code}' --cacert "$D/ca/root-ca.pem" --cert "$D/demo/device-0003.pem" \
+  --key "$D/demo/device-0003.key" -H 'Content-Type: application/pkcs10' --data-binary @null.b64 "$U/simpleenroll")
+check "enrolld issues for it" "200 subject=CN = DEMO-0003" \
+  "$code $(base64 -d null.p7 | openssl pkcs7 -inform DER -print_certs 2>/dev/null | openssl x509 -noout -subject 2>/dev/null)"
 finish
