@@ -6,7 +6,10 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 
-#define BUNDLE_HDR 6          /* "EDC1" flags leaf */
+#define BUNDLE_HDR 6 /* "EDC1" flags leaf */
+/* c->have_trust: where c->trust came from */
+#define TRUST_ANCHOR 1        /* edc_client_set_trust: an explicit trust anchor (RFC 7030 4.1.1) */
+#define TRUST_CACERTS 2       /* /cacerts (or storage): the CA certificates of the EST server */
 #define CSR_AREA EDC_CSR_AREA /* start of the work buffer holds the CSR */
 
 void edc_client_config_default(edc_client_config_t *cfg) {
@@ -37,7 +40,6 @@ int edc_client_init(edc_client_t *c, const edc_port_t *port, const edc_client_co
   mbedtls_pk_init(&c->boot_key);
   mbedtls_x509_crt_init(&c->op_crt);
   mbedtls_pk_init(&c->op_pk);
-  edc_key_init(&c->op_key);
   if ((ret = edc_sched_init(&c->sched, &cfg->sched)) != 0) return ret;
   if (mbedtls_ctr_drbg_seed(&c->drbg, port_entropy, (void *)port, (const unsigned char *)pers,
                             pers ? strlen(pers) : 0) != 0)
@@ -53,7 +55,6 @@ void edc_client_free(edc_client_t *c) {
   mbedtls_pk_free(&c->boot_key);
   mbedtls_x509_crt_free(&c->op_crt);
   mbedtls_pk_free(&c->op_pk);
-  edc_key_free(&c->op_key);
   edc_sched_free(&c->sched);
   if (c->work != NULL) mbedtls_platform_zeroize(c->work, c->work_size);
   mbedtls_platform_zeroize(c, sizeof(*c));
@@ -64,6 +65,8 @@ mbedtls_ctr_drbg_context *edc_client_drbg(edc_client_t *c) { return c ? &c->drbg
 void edc_client_set_transport(edc_client_t *c, edc_transport_t tr) {
   if (c != NULL) c->tr = tr;
 }
+
+static int crt_matches_key(const mbedtls_x509_crt *crt, const edc_key_t *key);
 
 /* mbedtls_x509_crt_parse wants PEM NUL-terminated and counted with the NUL. */
 static int parse_crt_any(mbedtls_x509_crt *chain, const unsigned char *buf, size_t len) {
@@ -79,22 +82,43 @@ int edc_client_set_trust(edc_client_t *c, const unsigned char *buf, size_t len) 
   mbedtls_x509_crt_init(&c->trust);
   c->have_trust = 0;
   if (parse_crt_any(&c->trust, buf, len) != 0) return EDC_ERR_MALFORMED;
-  c->have_trust = 1;
+  c->have_trust = TRUST_ANCHOR;
   return EDC_OK;
 }
 
-int edc_client_set_bootstrap(edc_client_t *c, const unsigned char *crt, size_t crt_len,
-                             const unsigned char *key, size_t key_len) {
-  if (c == NULL || crt == NULL || key == NULL) return EDC_ERR_INVALID_ARG;
+/* Drop the bootstrap credentials and parse @p crt as the new certificate. */
+static int reset_bootstrap(edc_client_t *c, const unsigned char *crt, size_t crt_len) {
   mbedtls_x509_crt_free(&c->boot_crt);
   mbedtls_x509_crt_init(&c->boot_crt);
   mbedtls_pk_free(&c->boot_key);
   mbedtls_pk_init(&c->boot_key);
   c->have_boot = 0;
-  if (parse_crt_any(&c->boot_crt, crt, crt_len) != 0) return EDC_ERR_MALFORMED;
-  if (mbedtls_pk_parse_key(&c->boot_key, key, key_len, NULL, 0) != 0) return EDC_ERR_MALFORMED;
+  return parse_crt_any(&c->boot_crt, crt, crt_len);
+}
+
+int edc_client_set_bootstrap(edc_client_t *c, const unsigned char *crt, size_t crt_len,
+                             const unsigned char *key, size_t key_len) {
+  if (c == NULL || crt == NULL || key == NULL) return EDC_ERR_INVALID_ARG;
+  if (reset_bootstrap(c, crt, crt_len) != 0 ||
+      mbedtls_pk_parse_key(&c->boot_key, key, key_len, NULL, 0) != 0)
+    return EDC_ERR_MALFORMED;
   c->have_boot = 1;
   return EDC_OK;
+}
+
+int edc_client_set_bootstrap_key(edc_client_t *c, const unsigned char *crt, size_t crt_len,
+                                 const edc_key_t *key) {
+  int ret;
+  if (c == NULL || crt == NULL || key == NULL) return EDC_ERR_INVALID_ARG;
+  if (reset_bootstrap(c, crt, crt_len) != 0) return EDC_ERR_MALFORMED;
+  if (crt_matches_key(&c->boot_crt, key) != 0) return EDC_ERR_INVALID_ARG;
+  if ((ret = edc_key_to_pk(key, &c->boot_key)) != 0) return ret;
+  c->have_boot = 1;
+  return EDC_OK;
+}
+
+void edc_client_set_device_key(edc_client_t *c, edc_key_t *key) {
+  if (c != NULL) c->dev_key = key;
 }
 
 void edc_client_set_subject(edc_client_t *c, const edc_csr_subject_t *subject) {
@@ -102,14 +126,12 @@ void edc_client_set_subject(edc_client_t *c, const edc_csr_subject_t *subject) {
 }
 
 int64_t edc_x509_time_to_epoch(const mbedtls_x509_time *t) {
-  /* days from civil (H. Hinnant's algorithm), proleptic Gregorian */
-  int64_t y = t->year, m = t->mon, d = t->day, era, yoe, doy, doe;
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return (era * 146097 + doe - 719468) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+  /* days from civil (H. Hinnant's algorithm) in 32 bits: X.509 years 0001-9999 fit, and
+   * Cortex-M has no 64-bit divide instruction */
+  int32_t y = t->year - (t->mon <= 2), era = y / 400, yoe = y - era * 400;
+  int32_t doy = (153 * (t->mon + (t->mon > 2 ? -3 : 9)) + 2) / 5 + t->day - 1;
+  int32_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  return (int64_t)days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 /* ---- bundle ---- */
@@ -178,25 +200,30 @@ static int parse_chain(mbedtls_x509_crt *chain, const unsigned char *certs, size
 /* Operational credentials being built; moved into the client only when complete. */
 typedef struct op_creds {
   mbedtls_x509_crt crt;
-  mbedtls_pk_context pk;
-  edc_key_t key;
+  mbedtls_pk_context pk; /* the TLS client key; empty when the bundle holds no usable key */
 } op_creds_t;
 
 static void creds_init(op_creds_t *o) {
   mbedtls_x509_crt_init(&o->crt);
   mbedtls_pk_init(&o->pk);
-  edc_key_init(&o->key);
 }
 
 static void creds_free(op_creds_t *o) {
   mbedtls_x509_crt_free(&o->crt);
   mbedtls_pk_free(&o->pk);
-  edc_key_free(&o->key);
 }
 
-/* Parse a bundle into @p o. */
-static int parse_bundle(mbedtls_ctr_drbg_context *drbg, const unsigned char *buf, size_t len,
-                        op_creds_t *o) {
+/* 0 when @p crt certifies the public point of @p key. */
+static int crt_matches_key(const mbedtls_x509_crt *crt, const edc_key_t *key) {
+  return mbedtls_pk_get_type(&crt->pk) == MBEDTLS_PK_ECKEY &&
+                 mbedtls_ecp_point_cmp(&mbedtls_pk_ec(crt->pk)->Q, &key->kp.Q) == 0
+             ? 0
+             : EDC_ERR_UNTRUSTED;
+}
+
+/* Parse a bundle into @p o: the stored private key, or the device key (secure element) that
+ * the leaf must certify. */
+static int parse_bundle(edc_client_t *c, const unsigned char *buf, size_t len, op_creds_t *o) {
   const unsigned char *d, *certs;
   unsigned leaf;
   size_t certs_len;
@@ -204,8 +231,14 @@ static int parse_bundle(mbedtls_ctr_drbg_context *drbg, const unsigned char *buf
   if ((ret = edc_bundle_parse(buf, len, &d, &leaf, &certs, &certs_len)) != 0) return ret;
   ret = parse_chain(&o->crt, certs, certs_len, leaf);
   if (ret == 0 && d != NULL) {
-    ret = edc_key_import_private(&o->key, d, EDC_P256_PRIVATE_LEN, mbedtls_ctr_drbg_random, drbg);
-    if (ret == 0) ret = edc_key_to_pk(&o->key, &o->pk);
+    edc_key_t k;
+    edc_key_init(&k);
+    ret = edc_key_import_private(&k, d, EDC_P256_PRIVATE_LEN, mbedtls_ctr_drbg_random, &c->drbg);
+    if (ret == 0) ret = edc_key_to_pk(&k, &o->pk);
+    edc_key_free(&k);
+  } else if (ret == 0 && c->dev_key != NULL) {
+    ret = crt_matches_key(&o->crt, c->dev_key);
+    if (ret == 0) ret = edc_key_to_pk(c->dev_key, &o->pk);
   }
   return ret;
 }
@@ -214,10 +247,8 @@ static int parse_bundle(mbedtls_ctr_drbg_context *drbg, const unsigned char *buf
 static void adopt_creds(edc_client_t *c, op_creds_t *o) {
   mbedtls_x509_crt_free(&c->op_crt);
   mbedtls_pk_free(&c->op_pk);
-  edc_key_free(&c->op_key);
   c->op_crt = o->crt; /* struct move: the chain's next nodes are on the heap */
   c->op_pk = o->pk;
-  c->op_key = o->key;
   c->have_op = 1;
   c->op_not_before = edc_x509_time_to_epoch(&c->op_crt.valid_from);
   c->op_not_after = edc_x509_time_to_epoch(&c->op_crt.valid_to);
@@ -228,7 +259,7 @@ static int install_bundle(edc_client_t *c, const unsigned char *buf, size_t len)
   op_creds_t o;
   int ret;
   creds_init(&o);
-  ret = parse_bundle(&c->drbg, buf, len, &o);
+  ret = parse_bundle(c, buf, len, &o);
   if (ret != 0) {
     creds_free(&o);
     return ret;
@@ -251,7 +282,7 @@ int edc_client_load(edc_client_t *c) {
     }
     mbedtls_x509_crt_free(&c->trust);
     c->trust = t;
-    c->have_trust = 1;
+    c->have_trust = TRUST_CACERTS;
     found = 1;
   } else if (ret != EDC_ERR_NOT_FOUND) {
     return ret;
@@ -273,6 +304,27 @@ int edc_client_load(edc_client_t *c) {
   return found ? EDC_OK : EDC_ERR_NOT_FOUND;
 }
 
+/* Every certificate of @p set must chain to @p trust, with the others as intermediates. */
+static int check_chains_to(const mbedtls_x509_crt *set, mbedtls_x509_crt *trust) {
+  const mbedtls_x509_crt *n, *o;
+  int ret = EDC_OK;
+  for (n = set; ret == 0 && n != NULL; n = n->next) {
+    mbedtls_x509_crt path;
+    uint32_t flags = 0;
+    mbedtls_x509_crt_init(&path);
+    /* the certificate first, then all of them as candidate intermediates (views, no copies) */
+    ret = mbedtls_x509_crt_parse_der_nocopy(&path, n->raw.p, n->raw.len);
+    for (o = set; ret == 0 && o != NULL; o = o->next)
+      ret = mbedtls_x509_crt_parse_der_nocopy(&path, o->raw.p, o->raw.len);
+    if (ret != 0 ||
+        (mbedtls_x509_crt_verify(&path, trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
+         (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0))
+      ret = EDC_ERR_UNTRUSTED;
+    mbedtls_x509_crt_free(&path);
+  }
+  return ret;
+}
+
 int edc_client_cacerts(edc_client_t *c) {
   edc_est_auth_t auth;
   edc_pkcs7_certs_t certs;
@@ -287,7 +339,7 @@ int edc_client_cacerts(edc_client_t *c) {
   auth.trust = c->have_trust ? &c->trust : NULL;
   if ((ret = c->tr.ops->open(c->tr.self, &auth)) != 0) return ret;
   ret = c->tr.ops->exchange(c->tr.self, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len, &ra);
-  if (ret == 0) ret = edc_pkcs7_parse_certs(c->work, len, &certs);
+  if (ret == 0) ret = edc_certs_parse(c->work, len, &certs);
   mbedtls_x509_crt_init(&cand);
   if (ret == 0) {
     while (edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0) {
@@ -308,6 +360,10 @@ int edc_client_cacerts(edc_client_t *c) {
     if (ret == 0) ret = c->tr.ops->verify_peer(c->tr.self, &cand);
   }
   c->tr.ops->close(c->tr.self);
+  /* RFC 7030 4.1.3: the server was authenticated with the trust we hold; the new set replaces
+   * it only if each of its certificates chains to that trust (a CA rollover passes through
+   * its NewWithOld certificate, RFC 7030 4.4). */
+  if (ret == 0 && c->have_trust) ret = check_chains_to(&cand, &c->trust);
   if (ret == 0 && c->port->store_commit != NULL)
     ret = c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) == 0
               ? 0
@@ -322,13 +378,13 @@ int edc_client_cacerts(edc_client_t *c) {
   }
   mbedtls_x509_crt_free(&c->trust);
   c->trust = cand;
-  c->have_trust = 1;
+  c->have_trust = TRUST_CACERTS;
   return EDC_OK;
 }
 
 /* The heart of enroll and re-enroll. */
 static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *auth) {
-  edc_key_t key;
+  edc_key_t key, *k = c->dev_key != NULL ? c->dev_key : &key;
   unsigned char d[EDC_P256_PRIVATE_LEN];
   unsigned char *resp = c->work + CSR_AREA;
   size_t resp_size = c->work_size - CSR_AREA, resp_len = 0, csr_len = 0, iter = 0, clen;
@@ -344,7 +400,8 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
   c->last_retry_after_s = 0;
   c->last_has_retry_after = 0;
   edc_key_init(&key);
-  ret = edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg);
+  /* a fresh key on the device, or the one the secure element keeps (renewal, same key) */
+  ret = k == &key ? edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg) : 0;
   if (ret == 0) ret = c->tr.ops->open(c->tr.self, auth);
   if (ret != 0) goto out;
   if (c->cfg.challenge_password) {
@@ -355,7 +412,7 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
     if (ret != 0) goto out_close;
     chal = challenge;
   }
-  ret = edc_csr_write_der(&key, &c->cfg.subject, chal, c->work, CSR_AREA, &csr_len,
+  ret = edc_csr_write_der(k, &c->cfg.subject, chal, c->work, CSR_AREA, &csr_len,
                           mbedtls_ctr_drbg_random, &c->drbg);
   if (ret != 0) goto out_close;
   ret = c->tr.ops->exchange(c->tr.self, op, c->work, csr_len, resp, resp_size, &resp_len, &ra);
@@ -368,7 +425,7 @@ out_close:
   if (ret != 0) goto out;
 
   /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain). */
-  if ((ret = edc_pkcs7_parse_certs(resp, resp_len, &certs)) != 0) goto out;
+  if ((ret = edc_certs_parse(resp, resp_len, &certs)) != 0) goto out;
   for (i = 0; edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0; i++) {
     mbedtls_x509_crt one;
     mbedtls_x509_crt_init(&one);
@@ -377,8 +434,7 @@ out_close:
       ret = EDC_ERR_MALFORMED;
       goto out;
     }
-    if (!found && mbedtls_pk_get_type(&one.pk) == MBEDTLS_PK_ECKEY &&
-        mbedtls_ecp_point_cmp(&mbedtls_pk_ec(one.pk)->Q, &key.kp.Q) == 0) {
+    if (!found && crt_matches_key(&one, k) == 0) {
       leaf = i;
       found = 1;
     }
@@ -390,15 +446,15 @@ out_close:
   }
   /* Build the bundle in place over the response, check it by installing it into a scratch
    * client view, then commit. The old credentials stay untouched until the commit worked. */
-  if ((ret = edc_key_export_private(&key, d, sizeof(d))) != 0) goto out;
-  ret = edc_bundle_write(resp, resp_size, &blen, d, leaf, certs.p, certs.len);
+  if (k == &key && (ret = edc_key_export_private(&key, d, sizeof(d))) != 0) goto out;
+  ret = edc_bundle_write(resp, resp_size, &blen, k == &key ? d : NULL, leaf, certs.p, certs.len);
   if (ret != 0) goto out;
   {
     /* Check the new credentials before anything is committed; adopt them after the commit. */
     op_creds_t probe;
     int64_t now = c->port->wall_time_s ? c->port->wall_time_s(c->port->ctx) : -1;
     creds_init(&probe);
-    ret = parse_bundle(&c->drbg, resp, blen, &probe);
+    ret = parse_bundle(c, resp, blen, &probe);
     if (ret == 0 && c->have_trust) {
       uint32_t flags = 0;
       if (mbedtls_x509_crt_verify(&probe.crt, &c->trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
@@ -448,7 +504,7 @@ int edc_client_enroll(edc_client_t *c) {
 int edc_client_reenroll(edc_client_t *c) {
   edc_est_auth_t auth;
   if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
-  if (!c->have_op || !c->op_key.has_private) return EDC_ERR_NOT_FOUND;
+  if (!c->have_op || mbedtls_pk_get_type(&c->op_pk) == MBEDTLS_PK_NONE) return EDC_ERR_NOT_FOUND;
   if (!c->have_trust) return EDC_ERR_UNTRUSTED;
   memset(&auth, 0, sizeof(auth));
   auth.trust = &c->trust;
@@ -465,7 +521,9 @@ int edc_client_step(edc_client_t *c, int64_t *next_s) {
   now = c->port->wall_time_s(c->port->ctx);
   act = edc_sched_decide(&c->sched, now, c->have_op, c->op_not_after);
   if (act != EDC_ACTION_WAIT) {
-    if (!c->have_trust) ret = edc_client_cacerts(c);
+    /* RFC 7030 4.1.1: the CA certificates (and with them the chain of what we are issued) come
+     * from /cacerts, authenticated by a pinned fingerprint or by an explicit trust anchor. */
+    if (c->have_trust != TRUST_CACERTS) ret = edc_client_cacerts(c);
     if (ret == 0) ret = act == EDC_ACTION_REENROLL ? edc_client_reenroll(c) : edc_client_enroll(c);
     if (ret != 0) {
       uint32_t rnd = 0;

@@ -4,8 +4,12 @@
 
 #include "mbedtls/asn1write.h"
 #include "mbedtls/ecdsa.h"
+#include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
+#if EDC_WITH_EXTERNAL_KEY
+#include "mbedtls/pk_internal.h"
+#endif
 
 void edc_key_init(edc_key_t *key) {
   if (key == NULL) return;
@@ -111,14 +115,88 @@ int edc_key_sign(edc_key_t *key, const unsigned char hash[32], unsigned char *si
   return EDC_OK;
 }
 
+#if EDC_WITH_EXTERNAL_KEY
+/* An external key as an Mbed TLS pk context, for TLS/DTLS client authentication. Mbed TLS 2.28
+ * offers mbedtls_pk_setup_rsa_alt() for RSA only; for ECDSA we give the pk layer its own
+ * mbedtls_pk_info_t (pk_internal.h). Its context starts with an mbedtls_ecp_keypair holding the
+ * public point (the private scalar stays zero), so code that reads mbedtls_pk_ec() on an
+ * "EC key" finds what it expects; signing goes to the callback. */
+typedef struct ext_pk {
+  mbedtls_ecp_keypair kp; /* first: what mbedtls_pk_ec() returns */
+  edc_sign_fn sign;
+  void *sign_ctx;
+} ext_pk_t;
+
+static size_t ext_bitlen(const void *ctx) { return ((const ext_pk_t *)ctx)->kp.grp.pbits; }
+
+static int ext_can_do(mbedtls_pk_type_t type) {
+  return type == MBEDTLS_PK_ECKEY || type == MBEDTLS_PK_ECDSA;
+}
+
+static int ext_sign(void *ctx, mbedtls_md_type_t md_alg, const unsigned char *hash, size_t hash_len,
+                    unsigned char *sig, size_t *sig_len,
+                    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng) {
+  const ext_pk_t *e = (const ext_pk_t *)ctx;
+  unsigned char h[32];
+  (void)md_alg;
+  (void)f_rng;
+  (void)p_rng;
+  /* ECDSA on P-256 signs the leftmost 256 bits of the hash (SEC 1 4.1.3 step 5), so a SHA-384
+   * handshake hash is cut to 32 bytes; a shorter one is the same integer left-padded. */
+  memset(h, 0, sizeof(h));
+  if (hash_len >= sizeof(h))
+    memcpy(h, hash, sizeof(h));
+  else
+    memcpy(h + sizeof(h) - hash_len, hash, hash_len);
+  /* the caller's buffer holds MBEDTLS_PK_SIGNATURE_MAX_SIZE >= EDC_P256_SIG_MAX_LEN bytes */
+  if (e->sign(e->sign_ctx, h, sig, EDC_P256_SIG_MAX_LEN, sig_len) != 0)
+    return MBEDTLS_ERR_PK_HW_ACCEL_FAILED;
+  return 0;
+}
+
+static void *ext_alloc(void) {
+  ext_pk_t *e = (ext_pk_t *)mbedtls_calloc(1, sizeof(ext_pk_t));
+  if (e != NULL) mbedtls_ecp_keypair_init(&e->kp);
+  return e;
+}
+
+static void ext_free(void *ctx) {
+  ext_pk_t *e = (ext_pk_t *)ctx;
+  mbedtls_ecp_keypair_free(&e->kp);
+  mbedtls_platform_zeroize(e, sizeof(*e));
+  mbedtls_free(e);
+}
+
+static const mbedtls_pk_info_t kExternalInfo = {
+    .type = MBEDTLS_PK_ECKEY,
+    .name = "EDC_EXTERNAL",
+    .get_bitlen = ext_bitlen,
+    .can_do = ext_can_do,
+    .sign_func = ext_sign,
+    .ctx_alloc_func = ext_alloc,
+    .ctx_free_func = ext_free,
+};
+#endif /* EDC_WITH_EXTERNAL_KEY */
+
 int edc_key_to_pk(const edc_key_t *key, mbedtls_pk_context *pk) {
   mbedtls_ecp_keypair *ec;
   if (key == NULL || pk == NULL) return EDC_ERR_INVALID_ARG;
-  if (!key->has_private) return EDC_ERR_UNSUPPORTED;
-  if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0) return EDC_ERR_ALLOC;
-  ec = mbedtls_pk_ec(*pk);
+#if EDC_WITH_EXTERNAL_KEY
+  if (key->sign != NULL) {
+    if (mbedtls_pk_setup(pk, &kExternalInfo) != 0) return EDC_ERR_ALLOC;
+    ((ext_pk_t *)pk->pk_ctx)->sign = key->sign;
+    ((ext_pk_t *)pk->pk_ctx)->sign_ctx = key->sign_ctx;
+  } else
+#endif
+  {
+    if (!key->has_private) return EDC_ERR_UNSUPPORTED;
+    if (mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+      return EDC_ERR_ALLOC;
+  }
+  ec = mbedtls_pk_ec(*pk); /* the keypair at the start of either context */
   if (mbedtls_ecp_group_copy(&ec->grp, &key->kp.grp) != 0 ||
-      mbedtls_mpi_copy(&ec->d, &key->kp.d) != 0 || mbedtls_ecp_copy(&ec->Q, &key->kp.Q) != 0) {
+      (key->has_private && mbedtls_mpi_copy(&ec->d, &key->kp.d) != 0) ||
+      mbedtls_ecp_copy(&ec->Q, &key->kp.Q) != 0) {
     return EDC_ERR_ALLOC;
   }
   return EDC_OK;
@@ -126,11 +204,16 @@ int edc_key_to_pk(const edc_key_t *key, mbedtls_pk_context *pk) {
 
 /* ---- PKCS#10 ---- */
 
-/* id-ecPublicKey 1.2.840.10045.2.1, prime256v1 1.2.840.10045.3.1.7,
- * ecdsa-with-SHA256 1.2.840.10045.4.3.2, challengePassword 1.2.840.113549.1.9.7 */
-static const char kOidEcPub[] = "\x2a\x86\x48\xce\x3d\x02\x01";
-static const char kOidP256[] = "\x2a\x86\x48\xce\x3d\x03\x01\x07";
-static const char kOidEcdsaSha256[] = "\x2a\x86\x48\xce\x3d\x04\x03\x02";
+/* SEQUENCE { SEQUENCE { id-ecPublicKey 1.2.840.10045.2.1, prime256v1 1.2.840.10045.3.1.7 },
+ * BIT STRING (66 bytes: no unused bits, then the 65-byte point) } */
+static const unsigned char kSpkiP256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                          0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                          0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+/* AlgorithmIdentifier { ecdsa-with-SHA256 1.2.840.10045.4.3.2 } with the parameters field
+ * absent (RFC 5758 3.2; Mbed TLS 2.28 would add a NULL) */
+static const unsigned char kAlgEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                                0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+/* challengePassword 1.2.840.113549.1.9.7 */
 static const char kOidChallenge[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x07";
 static const char kOidCn[] = "\x55\x04\x03";
 static const char kOidSerial[] = "\x55\x04\x05";
@@ -201,19 +284,10 @@ static int write_cri(unsigned char **p, unsigned char *start, const edc_key_t *k
   CHK(mbedtls_asn1_write_len(p, start, len - sub));
   CHK(mbedtls_asn1_write_tag(p, start,
                              MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
-  /* SubjectPublicKeyInfo (RFC 5480) */
+  /* SubjectPublicKeyInfo (RFC 5480) of an uncompressed P-256 point: a fixed prefix */
   if ((ret = edc_key_public(key, pub, sizeof(pub))) != 0) return ret;
-  sub = len;
-  CHK(mbedtls_asn1_write_bitstring(p, start, pub, 8 * sizeof(pub)));
-  {
-    size_t alg = len;
-    CHK(mbedtls_asn1_write_oid(p, start, kOidP256, sizeof(kOidP256) - 1));
-    CHK(mbedtls_asn1_write_oid(p, start, kOidEcPub, sizeof(kOidEcPub) - 1));
-    CHK(mbedtls_asn1_write_len(p, start, len - alg));
-    CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-  }
-  CHK(mbedtls_asn1_write_len(p, start, len - sub));
-  CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+  CHK(mbedtls_asn1_write_raw_buffer(p, start, pub, sizeof(pub)));
+  CHK(mbedtls_asn1_write_raw_buffer(p, start, kSpkiP256, sizeof(kSpkiP256)));
   /* Name: RDNs written last-first */
   sub = len;
   if (s->serial_number) CHK(write_atv(p, start, kOidSerial, 3, s->serial_number, 1, 1));
@@ -260,44 +334,31 @@ int edc_csr_write_der(edc_key_t *key, const edc_csr_subject_t *subject, const ch
   if (mbedtls_sha256_ret(cri, cri_len, hash, 0) != 0) return EDC_ERR_CRYPTO;
   if ((ret = edc_key_sign(key, hash, sig, sizeof(sig), &sig_len, f_rng, p_rng)) != 0) return ret;
   mbedtls_platform_zeroize(hash, sizeof(hash));
-  /* Tail after the CRI: AlgorithmIdentifier { ecdsa-with-SHA256 } with NO parameters
-   * (RFC 5758 3.2), then BIT STRING signature. Write them into the gap before the CRI,
-   * then move the CRI in front. Layout built: [hdr][CRI][alg][sig]. */
+  /* CertificationRequest ::= SEQUENCE { CRI, AlgorithmIdentifier, BIT STRING signature }:
+   * move the CRI to the front behind the outer header, then append the algorithm and the
+   * signature (at most 72 bytes, so its BIT STRING length fits in one byte). */
   {
-    unsigned char tail[128];
-    unsigned char *t = tail + sizeof(tail);
-    size_t tlen = 0, total, hdr_len;
-    unsigned char hdr[8];
-    unsigned char *h = hdr + sizeof(hdr);
-    int r;
-    r = mbedtls_asn1_write_bitstring(&t, tail, sig, 8 * sig_len);
-    if (r < 0) return map_asn1(r);
-    tlen += (size_t)r;
-    {
-      size_t alen = 0;
-      r = mbedtls_asn1_write_oid(&t, tail, kOidEcdsaSha256, sizeof(kOidEcdsaSha256) - 1);
-      if (r < 0) return map_asn1(r);
-      alen += (size_t)r;
-      r = mbedtls_asn1_write_len(&t, tail, alen);
-      if (r < 0) return map_asn1(r);
-      alen += (size_t)r;
-      r = mbedtls_asn1_write_tag(&t, tail, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-      if (r < 0) return map_asn1(r);
-      alen += (size_t)r;
-      tlen += alen;
+    size_t total = cri_len + sizeof(kAlgEcdsaSha256) + 3 + sig_len;
+    size_t hdr = total < 0x80 ? 2 : (total < 0x100 ? 3 : 4);
+    unsigned char *q;
+    if (hdr + total > size) return EDC_ERR_BUFFER_TOO_SMALL;
+    memmove(buf + hdr, cri, cri_len);
+    buf[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    if (hdr == 4) {
+      buf[1] = 0x82;
+      buf[2] = (unsigned char)(total >> 8);
+    } else if (hdr == 3) {
+      buf[1] = 0x81;
     }
-    total = cri_len + tlen;
-    r = mbedtls_asn1_write_len(&h, hdr, total);
-    if (r < 0) return map_asn1(r);
-    hdr_len = (size_t)r;
-    r = mbedtls_asn1_write_tag(&h, hdr, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
-    if (r < 0) return map_asn1(r);
-    hdr_len += (size_t)r;
-    if (hdr_len + total > size) return EDC_ERR_BUFFER_TOO_SMALL;
-    memmove(buf + hdr_len, cri, cri_len);
-    memcpy(buf, h, hdr_len);
-    memcpy(buf + hdr_len + cri_len, t, tlen);
-    len = hdr_len + total;
+    buf[hdr - 1] = (unsigned char)total;
+    q = buf + hdr + cri_len;
+    memcpy(q, kAlgEcdsaSha256, sizeof(kAlgEcdsaSha256));
+    q += sizeof(kAlgEcdsaSha256);
+    q[0] = MBEDTLS_ASN1_BIT_STRING;
+    q[1] = (unsigned char)(sig_len + 1);
+    q[2] = 0; /* no unused bits */
+    memcpy(q + 3, sig, sig_len);
+    len = hdr + total;
   }
   *olen = len;
   return EDC_OK;

@@ -100,6 +100,24 @@ int edc_pkcs7_parse_certs(const unsigned char *der, size_t der_len, edc_pkcs7_ce
   return EDC_OK;
 }
 
+int edc_certs_parse(const unsigned char *der, size_t len, edc_pkcs7_certs_t *out) {
+  int ret = edc_pkcs7_parse_certs(der, len, out);
+  size_t n = 0, inner;
+  unsigned char *p = (unsigned char *)der;
+  /* RFC 9148 4.3: one DER Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, ... } filling the
+   * buffer; a ContentInfo starts with an OID instead. */
+  if (ret == EDC_ERR_MALFORMED && count_certs(p, der + len, &n) == 0 && n == 1 &&
+      mbedtls_asn1_get_tag(&p, der + len, &inner,
+                           MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0 &&
+      *p == (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
+    out->p = der;
+    out->len = len;
+    out->count = 1;
+    ret = EDC_OK;
+  }
+  return ret;
+}
+
 int edc_pkcs7_next_cert(const edc_pkcs7_certs_t *certs, size_t *iter, const unsigned char **cert,
                         size_t *cert_len) {
   unsigned char *p;

@@ -7,11 +7,18 @@ elseif(ENROLLD_BINARY)
   set(EDC_ENROLLD ${ENROLLD_BINARY})
 endif()
 if(EDC_ENROLLD AND EDC_OPENSSL_E2E)
-  add_test(NAME device_client.e2e.EnrollReenrollRenewAndOutage
-           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/e2e_enroll.sh ${EDC_ENROLLD}
-                   $<TARGET_FILE:enroll-device> ${CMAKE_CURRENT_BINARY_DIR}/e2e)
-  set_tests_properties(device_client.e2e.EnrollReenrollRenewAndOutage PROPERTIES
-                       LABELS "device-client;e2e" TIMEOUT 120)
+  # The same scenario over EST-HTTPS and over EST-coaps (RFC 9148).
+  foreach(t https coaps)
+    if(t STREQUAL "https")
+      set(name device_client.e2e.EnrollReenrollRenewAndOutage)
+    else()
+      set(name device_client.e2e.CoapsEnrollReenrollRenewAndOutage)
+    endif()
+    add_test(NAME ${name}
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/e2e_enroll.sh ${EDC_ENROLLD}
+                     $<TARGET_FILE:enroll-device> ${CMAKE_CURRENT_BINARY_DIR}/e2e-${t} ${t})
+    set_tests_properties(${name} PROPERTIES LABELS "device-client;e2e" TIMEOUT 120)
+  endforeach()
 else()
   message(STATUS "device-client e2e test not registered: no enrolld target and no ENROLLD_BINARY")
 endif()

@@ -60,6 +60,9 @@ typedef struct fake_est {
   int64_t lifetime;
   mbedtls_pk_context ca_key;
   mbedtls_x509_crt ca_crt;
+  int from_issuing; /* issue from the issuing CA; /cacerts = issuing + root */
+  mbedtls_pk_context issuing_key;
+  mbedtls_x509_crt issuing_crt;
   mbedtls_ctr_drbg_context rng;
   const mbedtls_x509_crt *last_client_cert;
   const char *last_basic;
@@ -138,6 +141,13 @@ static int fe_exchange(void *self, edc_est_op_t op, const unsigned char *req, si
   f->exchanges++;
   f->last_op = (int)op;
   if (op == EDC_EST_CACERTS) {
+    if (f->from_issuing) { /* enrolld's shape: the issuing CA and the root */
+      unsigned char both[2048];
+      memcpy(both, f->issuing_crt.raw.p, f->issuing_crt.raw.len);
+      memcpy(both + f->issuing_crt.raw.len, vec_root_der, vec_root_der_len);
+      *resp_len = wrap_p7(both, f->issuing_crt.raw.len + vec_root_der_len, resp, resp_size);
+      return 0;
+    }
     memcpy(resp, vec_cacerts_p7b, vec_cacerts_p7b_len);
     *resp_len = vec_cacerts_p7b_len;
     return 0;
@@ -166,9 +176,10 @@ static int fe_exchange(void *self, edc_est_op_t op, const unsigned char *req, si
   fmt_time(f->clock->now + f->lifetime, na);
   mbedtls_x509write_crt_set_validity(&w, nb, na);
   mbedtls_x509write_crt_set_subject_name(&w, "CN=DEMO-0001,serialNumber=DEMO-0001");
-  mbedtls_x509write_crt_set_issuer_name(&w, "O=edc test,CN=edc test root");
+  mbedtls_x509write_crt_set_issuer_name(
+      &w, f->from_issuing ? "O=edc test,CN=edc test issuing" : "O=edc test,CN=edc test root");
   mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-  mbedtls_x509write_crt_set_issuer_key(&w, &f->ca_key);
+  mbedtls_x509write_crt_set_issuer_key(&w, f->from_issuing ? &f->issuing_key : &f->ca_key);
   /* SRV_WRONG_KEY: certify the CA's own key instead of the device's */
   mbedtls_x509write_crt_set_subject_key(&w, f->mode == SRV_WRONG_KEY ? &f->ca_key : &csr.pk);
   len = mbedtls_x509write_crt_der(&w, der, sizeof(der), mbedtls_ctr_drbg_random, &f->rng);
@@ -203,9 +214,15 @@ static void setup(int with_boot) {
   g_srv.lifetime = 90 * DAY;
   mbedtls_pk_init(&g_srv.ca_key);
   mbedtls_x509_crt_init(&g_srv.ca_crt);
+  mbedtls_pk_init(&g_srv.issuing_key);
+  mbedtls_x509_crt_init(&g_srv.issuing_crt);
   test_rng_init(&g_srv.rng, 11);
   TEST_ASSERT_EQUAL_INT(
       0, mbedtls_pk_parse_key(&g_srv.ca_key, vec_root_key, vec_root_key_len + 1, NULL, 0));
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_pk_parse_key(&g_srv.issuing_key, vec_issuing_key,
+                                                vec_issuing_key_len + 1, NULL, 0));
+  TEST_ASSERT_EQUAL_INT(
+      0, mbedtls_x509_crt_parse(&g_srv.issuing_crt, vec_issuing_pem, vec_issuing_pem_len + 1));
   edc_client_config_default(&cfg);
   cfg.have_fingerprint = 1;
   memcpy(cfg.ca_fingerprint, vec_root_sha256, 32);
@@ -224,6 +241,8 @@ static void teardown(void) {
   edc_client_free(&g_c);
   mbedtls_pk_free(&g_srv.ca_key);
   mbedtls_x509_crt_free(&g_srv.ca_crt);
+  mbedtls_pk_free(&g_srv.issuing_key);
+  mbedtls_x509_crt_free(&g_srv.issuing_crt);
   mbedtls_ctr_drbg_free(&g_srv.rng);
 }
 
@@ -379,7 +398,8 @@ static void test_restart_loads_committed_state(void) {
   TEST_ASSERT_NOT_NULL(edc_client_operational(&c2, NULL, &na2));
   TEST_ASSERT_EQUAL_INT64(na1, na2);
   TEST_ASSERT_TRUE(c2.have_trust);
-  TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_point_cmp(&c2.op_key.kp.Q, &g_c.op_key.kp.Q));
+  TEST_ASSERT_EQUAL_INT(
+      0, mbedtls_ecp_point_cmp(&mbedtls_pk_ec(c2.op_pk)->Q, &mbedtls_pk_ec(g_c.op_pk)->Q));
   edc_client_free(&c2);
   teardown();
 }
@@ -405,6 +425,53 @@ static void test_without_bootstrap_or_token_nothing_is_sent(void) {
   teardown();
 }
 
+/* An explicit trust anchor (the root only, no fingerprint) and a server that answers with the
+ * leaf alone, issued by an intermediate: the first step fetches /cacerts over the session
+ * authenticated by the anchor, and the issuing CA it brings completes the chain. */
+static void test_explicit_anchor_fetches_cacerts_to_complete_a_leaf_only_answer(void) {
+  int64_t next = 0;
+  setup(1);
+  g_c.cfg.have_fingerprint = 0;
+  g_srv.from_issuing = 1;
+  TEST_ASSERT_EQUAL_INT(0, edc_client_set_trust(&g_c, vec_root_der, vec_root_der_len));
+  /* without /cacerts the root alone cannot chain the leaf: refused, nothing stored */
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_enroll(&g_c));
+  TEST_ASSERT_EQUAL_size_t(0, g_port.slot_len[EDC_SLOT_OPERATIONAL]);
+  g_srv.exchanges = 0;
+  TEST_ASSERT_EQUAL_INT(0, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_INT(2, g_srv.exchanges); /* /cacerts, then /simpleenroll */
+  TEST_ASSERT_EQUAL_INT(EDC_EST_SIMPLEENROLL, g_srv.last_op);
+  TEST_ASSERT_NOT_NULL(edc_client_operational(&g_c, NULL, NULL));
+  /* the stored CA slot is the server's set: issuing CA then root */
+  TEST_ASSERT_EQUAL_size_t(g_srv.issuing_crt.raw.len + vec_root_der_len,
+                           g_port.slot_len[EDC_SLOT_CA]);
+  TEST_ASSERT_EQUAL_MEMORY(vec_root_der, g_port.slot[EDC_SLOT_CA] + g_srv.issuing_crt.raw.len,
+                           vec_root_der_len);
+  /* the next renewal needs no second /cacerts */
+  g_srv.exchanges = 0;
+  g_port.now = next;
+  TEST_ASSERT_EQUAL_INT(0, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_INT(1, g_srv.exchanges);
+  TEST_ASSERT_EQUAL_INT(EDC_EST_SIMPLEREENROLL, g_srv.last_op);
+  teardown();
+}
+
+/* A /cacerts answer that does not chain to the explicit anchor is refused and not stored. */
+static void test_explicit_anchor_refuses_cacerts_that_do_not_chain_to_it(void) {
+  int64_t next = 0;
+  setup(1);
+  g_c.cfg.have_fingerprint = 0;
+  /* anchor: the issuing CA; the answer holds the root, which the issuing CA did not sign */
+  TEST_ASSERT_EQUAL_INT(0, edc_client_set_trust(&g_c, vec_issuing_pem, vec_issuing_pem_len + 1));
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_cacerts(&g_c));
+  TEST_ASSERT_EQUAL_size_t(0, g_port.slot_len[EDC_SLOT_CA]);
+  g_srv.exchanges = 0;
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_INT(1, g_srv.exchanges); /* /cacerts only: no CSR went out */
+  TEST_ASSERT_NULL(edc_client_operational(&g_c, NULL, NULL));
+  teardown();
+}
+
 void ucx_group_client(void) {
   UCX_GROUP("Client");
   RUN_TEST(test_cacerts_with_pinned_fingerprint_installs_and_stores_trust);
@@ -419,4 +486,6 @@ void ucx_group_client(void) {
   RUN_TEST(test_restart_loads_committed_state);
   RUN_TEST(test_token_enrollment_sends_basic_and_challenge_password);
   RUN_TEST(test_without_bootstrap_or_token_nothing_is_sent);
+  RUN_TEST(test_explicit_anchor_fetches_cacerts_to_complete_a_leaf_only_answer);
+  RUN_TEST(test_explicit_anchor_refuses_cacerts_that_do_not_chain_to_it);
 }

@@ -10,6 +10,7 @@
 #include "edc/edc_codec.h"
 #include "edc_test_vectors.h"
 #include "mbedtls/asn1write.h"
+#include "mbedtls/ecdsa.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 #include "mbedtls/x509_csr.h"
@@ -427,6 +428,113 @@ static void test_token_auth_is_refused_on_coaps(void) {
   teardown();
 }
 
+/* ---------------- a secure element test double ----------------
+ * It keeps its private key in its own struct and only ever signs a hash: the client sees the
+ * public point and the callback, as with a real secure element; everything around it (CSR,
+ * Mbed TLS's DTLS CertificateVerify, the server's check of it) is the real code. */
+typedef struct fake_se {
+  mbedtls_ecp_keypair kp;
+  mbedtls_ctr_drbg_context rng;
+  int signs;
+} fake_se_t;
+
+static int se_sign(void *ctx, const unsigned char hash[32], unsigned char *sig, size_t size,
+                   size_t *len) {
+  fake_se_t *se = (fake_se_t *)ctx;
+  unsigned char tmp[MBEDTLS_ECDSA_MAX_LEN];
+  se->signs++;
+  if (mbedtls_ecdsa_write_signature(&se->kp, MBEDTLS_MD_SHA256, hash, 32, tmp, len,
+                                    mbedtls_ctr_drbg_random, &se->rng) != 0)
+    return EDC_ERR_CRYPTO;
+  if (*len > size) return EDC_ERR_BUFFER_TOO_SMALL;
+  memcpy(sig, tmp, *len);
+  return 0;
+}
+
+/* Load @p der (a private key) into the element, or generate one in it; publish the key. */
+static void se_init(fake_se_t *se, const unsigned char *der, size_t der_len, edc_key_t *key) {
+  unsigned char pub[EDC_P256_PUBLIC_LEN];
+  size_t n = 0;
+  memset(se, 0, sizeof(*se));
+  mbedtls_ecp_keypair_init(&se->kp);
+  test_rng_init(&se->rng, 77);
+  if (der != NULL) {
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_pk_parse_key(&pk, der, der_len, NULL, 0));
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_group_copy(&se->kp.grp, &mbedtls_pk_ec(pk)->grp));
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_mpi_copy(&se->kp.d, &mbedtls_pk_ec(pk)->d));
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_copy(&se->kp.Q, &mbedtls_pk_ec(pk)->Q));
+    mbedtls_pk_free(&pk);
+  } else {
+    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &se->kp,
+                                                 mbedtls_ctr_drbg_random, &se->rng));
+  }
+  TEST_ASSERT_EQUAL_INT(
+      0, mbedtls_ecp_point_write_binary(&se->kp.grp, &se->kp.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
+                                        pub, sizeof(pub)));
+  edc_key_init(key);
+  TEST_ASSERT_EQUAL_INT(0, edc_key_set_external(key, pub, n, se_sign, se));
+}
+
+static void se_free(fake_se_t *se, edc_key_t *key) {
+  edc_key_free(key);
+  mbedtls_ecp_keypair_free(&se->kp);
+  mbedtls_ctr_drbg_free(&se->rng);
+}
+
+/* Bootstrap key and device key both in secure elements: the bootstrap element signs the DTLS
+ * CertificateVerify of /sen, the device element the CSRs and the CertificateVerify of /sren;
+ * no private key is stored; and a signature the server cannot verify ends the handshake. */
+static void test_secure_element_keys_sign_csr_and_dtls_client_auth(void) {
+  static fake_se_t boot_se, dev_se;
+  static edc_key_t boot_key, dev_key;
+  const mbedtls_x509_crt *op;
+  int64_t next = 0;
+  setup(SRV_NORMAL, 5);
+  se_init(&boot_se, vec_device_key_der, vec_device_key_der_len, &boot_key);
+  se_init(&dev_se, NULL, 0, &dev_key);
+  /* the bootstrap certificate must be for the element's key */
+  TEST_ASSERT_EQUAL_INT(
+      EDC_ERR_INVALID_ARG,
+      edc_client_set_bootstrap_key(&g_c, vec_server_der, vec_server_der_len, &boot_key));
+  TEST_ASSERT_EQUAL_INT(
+      0, edc_client_set_bootstrap_key(&g_c, vec_device_der, vec_device_der_len, &boot_key));
+  edc_client_set_device_key(&g_c, &dev_key);
+
+  TEST_ASSERT_EQUAL_INT(0, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_STRING("sen", g_last_op);
+  TEST_ASSERT_TRUE(g_client_cert);               /* the server verified the CertificateVerify */
+  TEST_ASSERT_EQUAL_INT(1, boot_se.signs);       /* ... which the bootstrap element signed */
+  TEST_ASSERT_EQUAL_INT(1, dev_se.signs);        /* the CSR */
+  op = edc_client_operational(&g_c, NULL, NULL); /* issued for the element's key */
+  TEST_ASSERT_NOT_NULL(op);
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_point_cmp(&mbedtls_pk_ec(op->pk)->Q, &dev_se.kp.Q));
+  TEST_ASSERT_EQUAL_MEMORY("EDC1\x00", g_slot[EDC_SLOT_OPERATIONAL], 5); /* no private key */
+
+  g_now = next;
+  g_client_cert = 0;
+  TEST_ASSERT_EQUAL_INT(0, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_STRING("sren", g_last_op);
+  TEST_ASSERT_TRUE(g_client_cert);
+  TEST_ASSERT_EQUAL_INT(3, dev_se.signs); /* CertificateVerify with the operational cert + CSR */
+  TEST_ASSERT_EQUAL_INT(1, boot_se.signs);
+
+  /* the element now signs with another key than the certified one: the server refuses */
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_mpi_add_int(&dev_se.kp.d, &dev_se.kp.d, 1));
+  g_now = next;
+  g_requests = 0;
+  /* (the in-memory DTLS server drops the failed handshake without an alert, so the client's
+   * handshake timer runs out) */
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_TIMEOUT, edc_client_step(&g_c, &next));
+  TEST_ASSERT_TRUE(g_srv.state != MBEDTLS_SSL_HANDSHAKE_OVER);
+  TEST_ASSERT_EQUAL_INT(0, g_requests); /* no CSR went out */
+  TEST_ASSERT_EQUAL_INT(4, dev_se.signs);
+  teardown();
+  se_free(&boot_se, &boot_key);
+  se_free(&dev_se, &dev_key);
+}
+
 void ucx_group_coaps(void) {
   UCX_GROUP("Coaps");
   RUN_TEST(test_enrolls_over_dtls_with_block1_upload_and_block2_download);
@@ -435,4 +543,5 @@ void ucx_group_coaps(void) {
   RUN_TEST(test_retransmits_a_lost_request);
   RUN_TEST(test_handles_separate_responses);
   RUN_TEST(test_token_auth_is_refused_on_coaps);
+  RUN_TEST(test_secure_element_keys_sign_csr_and_dtls_client_auth);
 }

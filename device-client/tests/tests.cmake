@@ -73,3 +73,4 @@ else()
 endif()
 
 include(${EDC_TEST_DIR}/e2e.cmake OPTIONAL)
+include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)

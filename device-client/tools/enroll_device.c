@@ -405,7 +405,9 @@ int main(int argc, char **argv) {
 
   if (strcmp(o.cmd, "enroll") == 0 || strcmp(o.cmd, "renew") == 0) {
     ret = 0;
-    if (!edc_client_has_trust(&c) || o.fingerprint != NULL) {
+    /* /cacerts also with an explicit anchor (--ca-file): it brings the issuing CA that
+     * completes enrolld's leaf-only answer (RFC 7030 4.1.3), checked against the anchor. */
+    if (!edc_client_has_trust(&c) || o.fingerprint != NULL || o.ca_file != NULL) {
       ret = edc_client_cacerts(&c);
       if (ret != 0) fprintf(stderr, "enroll-device: cacerts: %s\n", edc_strerror(ret));
     }

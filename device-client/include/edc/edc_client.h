@@ -49,7 +49,7 @@ typedef struct edc_client {
   int have_boot;
   mbedtls_x509_crt op_crt;
   mbedtls_pk_context op_pk;
-  edc_key_t op_key;
+  edc_key_t *dev_key; /* borrowed: the secure element's key, or NULL (fresh keys) */
   int have_op;
   int64_t op_not_before, op_not_after;
   edc_sched_t sched;
@@ -79,6 +79,23 @@ int edc_client_set_trust(edc_client_t *c, const unsigned char *buf, size_t len);
 /** Bootstrap (manufacturer) certificate and key, PEM or DER. */
 int edc_client_set_bootstrap(edc_client_t *c, const unsigned char *crt, size_t crt_len,
                              const unsigned char *key, size_t key_len);
+
+/**
+ * Bootstrap certificate with its key given as an edc_key_t: a software key, or one a secure
+ * element holds (edc_key_set_external), which then signs the TLS/DTLS CertificateVerify.
+ * EDC_ERR_INVALID_ARG when the certificate is not for that key. @p key is copied (its sign
+ * callback and context must stay valid).
+ */
+int edc_client_set_bootstrap_key(edc_client_t *c, const unsigned char *crt, size_t crt_len,
+                                 const edc_key_t *key);
+
+/**
+ * Keep the device key in a secure element: every CSR is signed by @p key (borrowed; NULL goes
+ * back to a fresh P-256 key per enrollment) instead of a new key, re-enrollment authenticates
+ * TLS/DTLS with it, and the stored bundle holds no private key; at load the stored leaf must
+ * certify this key. Call before edc_client_load(). Renewals keep the same key (RFC 7030 4.2.2).
+ */
+void edc_client_set_device_key(edc_client_t *c, edc_key_t *key);
 
 /** Subject for the next CSRs (strings borrowed). */
 void edc_client_set_subject(edc_client_t *c, const edc_csr_subject_t *subject);

@@ -7,6 +7,7 @@
 #ifndef EDC_COAPS_H
 #define EDC_COAPS_H
 
+#include "edc/edc_channel.h"
 #include "edc/edc_config.h"
 #include "edc/edc_port.h"
 #include "edc/edc_transport.h"
@@ -29,22 +30,12 @@ extern "C" {
 
 /** EST-coaps transport state. Fields are private. */
 typedef struct edc_coaps {
-  const edc_port_t *port;
-  const char *host;
-  uint16_t udp_port;
-  const char *label;   /**< EST label: /est/<label>/sen, or NULL */
-  uint32_t timeout_ms; /**< DTLS handshake and separate-response limit */
-  unsigned szx;        /**< block size 2^(szx+4), 0..6 */
-  mbedtls_ctr_drbg_context *drbg;
+  edc_channel_t ch;  /**< first: the channel functions take the transport as their self */
+  const char *label; /**< EST label: /est/<label>/sen, or NULL */
+  unsigned szx;      /**< block size 2^(szx+4), 0..6 */
   unsigned char *io; /**< caller-owned: one datagram out and one in */
   size_t io_size;
-  edc_conn_t *conn;
-  int open;
   uint16_t mid;
-  uint64_t timer_start;
-  uint32_t timer_int, timer_fin;
-  mbedtls_ssl_config conf;
-  mbedtls_ssl_context ssl;
 } edc_coaps_t;
 
 /**

@@ -49,6 +49,13 @@ typedef struct edc_pkcs7_certs {
 int edc_pkcs7_parse_certs(const unsigned char *der, size_t len, edc_pkcs7_certs_t *out);
 
 /**
+ * What an EST response may carry: a certs-only PKCS#7 as edc_pkcs7_parse_certs(), or one DER
+ * certificate (the application/pkix-cert answer of EST-coaps, RFC 9148 4.3), viewed as a set
+ * of one. Same return codes.
+ */
+int edc_certs_parse(const unsigned char *der, size_t len, edc_pkcs7_certs_t *out);
+
+/**
  * Step through the certificates: *iter starts at 0; each call sets *cert and *cert_len to the next
  * DER certificate. Returns 0, or EDC_ERR_NOT_FOUND after the last one.
  */
@@ -57,8 +64,9 @@ int edc_pkcs7_next_cert(const edc_pkcs7_certs_t *certs, size_t *iter, const unsi
 
 /**
  * Wrap one DER certificate, which sits at the start of @p buf (cert_len bytes), into a
- * certs-only PKCS#7 in place (used when an EST-coaps server answers application/pkix-cert,
- * RFC 9148 4.3). *olen gets the new length, or the size needed.
+ * certs-only PKCS#7 in place (e.g. to hand an EST-coaps application/pkix-cert answer,
+ * RFC 9148 4.3, to a tool that expects PKCS#7; the client itself reads it with
+ * edc_certs_parse()). *olen gets the new length, or the size needed.
  */
 int edc_pkcs7_wrap_cert(unsigned char *buf, size_t size, size_t cert_len, size_t *olen);
 

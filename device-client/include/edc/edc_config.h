@@ -27,6 +27,14 @@
 #define EDC_WITH_EST_COAPS 0
 #endif
 
+/**
+ * Keys held by a secure element (edc_key_set_external): sign the CSR through the callback and,
+ * through a custom Mbed TLS pk type, authenticate TLS/DTLS with them.
+ */
+#ifndef EDC_WITH_EXTERNAL_KEY
+#define EDC_WITH_EXTERNAL_KEY 1
+#endif
+
 /** Longest certificate chain kept from a PKCS#7 response. */
 #ifndef EDC_MAX_CHAIN_CERTS
 #define EDC_MAX_CHAIN_CERTS 4

@@ -62,9 +62,10 @@ int edc_key_public(const edc_key_t *key, unsigned char *pub, size_t pub_size);
 int edc_key_sign(edc_key_t *key, const unsigned char hash[32], unsigned char *sig, size_t sig_size,
                  size_t *sig_len, edc_rng_fn f_rng, void *p_rng);
 /**
- * Fill an initialised, empty @p pk with a copy of a software key for TLS client
- * authentication. External keys: EDC_ERR_UNSUPPORTED (Mbed TLS 2.28 has no opaque ECDSA key
- * without PSA).
+ * Fill an initialised, empty @p pk with @p key for TLS client authentication: a copy of a
+ * software key, or (EDC_WITH_EXTERNAL_KEY) a sign-only pk that hands every signature to the
+ * external key's callback (a SHA-384 handshake hash is cut to its leftmost 256 bits, as ECDSA
+ * on P-256 does). The callback and its context must outlive @p pk.
  */
 int edc_key_to_pk(const edc_key_t *key, mbedtls_pk_context *pk);
 

@@ -6,6 +6,7 @@
 #ifndef EDC_HTTPS_H
 #define EDC_HTTPS_H
 
+#include "edc/edc_channel.h"
 #include "edc/edc_config.h"
 #include "edc/edc_port.h"
 #include "edc/edc_transport.h"
@@ -20,20 +21,11 @@ extern "C" {
 
 /** HTTPS transport state. Fields are private. */
 typedef struct edc_https {
-  const edc_port_t *port;
-  const char *host;
-  uint16_t tcp_port;
+  edc_channel_t ch;  /**< first: the channel functions take the transport as their self */
   const char *label; /**< EST label (RFC 7030 3.2.2), or NULL */
-  uint32_t timeout_ms;
-  mbedtls_ctr_drbg_context *drbg;
   unsigned char *io; /**< caller-owned buffer for the HTTP response */
   size_t io_size;
   const char *basic;
-  edc_conn_t *conn;
-  int open;
-  int provisional;
-  mbedtls_ssl_config conf;
-  mbedtls_ssl_context ssl;
 } edc_https_t;
 
 /** Prepare @p h. @p io (caller-owned, e.g. 4-16 KB) holds one HTTP response. */
