@@ -1,4 +1,8 @@
-// enrolld: the enrollment server. Subcommands: init, serve, passwd, pending.
+// enrolld: the enrollment server. Subcommands: init, serve, passwd, pending, tokens, registry,
+// stations, operators, revoke.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,6 +12,7 @@
 #include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
 #include "provisioning/registry_import.h"
+#include "server/admin/operator_identity.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
 #include "server/app/serve.h"
@@ -34,7 +39,7 @@ Usage:
       --listen-est HOST:PORT     EST over HTTPS listener (default from enrolld.json, 0.0.0.0:8443)
       --listen-http HOST:PORT    plain HTTP listener (SCEP, CRL, OCSP; not in this version)
       --listen-coap HOST:PORT    EST-coaps listener, UDP/DTLS (default from enrolld.json, 0.0.0.0:5684)
-      --listen-admin HOST:PORT   admin API listener (not in this version)
+      --listen-admin HOST:PORT   admin API listener, HTTPS (default from enrolld.json, 127.0.0.1:9443)
   enrolld passwd DIR USER [--device ID] [--label LABEL]
                                  set HTTP Basic credentials for EST; the password is read from
                                  $ENROLLD_PASSWORD or the first line of standard input
@@ -54,6 +59,9 @@ Usage:
                                  certificate, pinned, enrolls the devices its CSRs name on labels
                                  with allow_stations; every issuance records the station
   enrolld registry DIR show ID   a device, its certificates and its enrollment history
+  enrolld operators DIR add NAME --role viewer|operator|admin --out PREFIX | remove NAME | list
+                                 operators of the admin API (offline, e.g. for recovery): add
+                                 makes a key and a certificate from the admin CA and pins it
   enrolld revoke DIR SERIAL [--reason N | --hold | --release]
                                  revoke one certificate (RFC 5280 reason code, default 0), put
                                  it on hold, or release it from hold
@@ -298,6 +306,76 @@ int runRegistry(const std::vector<std::string>& args) {
   }
 }
 
+/**
+ * Operators of the admin API, offline: for the first steps and for recovery when no admin
+ * certificate is at hand. The key is made here and written with mode 0600.
+ */
+int runOperators(const std::vector<std::string>& args) {
+  const char* usage =
+      "usage: enrolld operators DIR add NAME --role viewer|operator|admin --out PREFIX | "
+      "remove NAME | list";
+  if (args.size() < 2) return usageError(usage);
+  try {
+    auto config = enroll::app::loadConfig(args[0]);
+    auto store = openStoreOf(args[0]);
+    if (args[1] == "list" && args.size() == 2) {
+      auto all = store->listOperators();
+      if (!all) throw std::runtime_error(all.error().toString());
+      for (const auto& op : *all)
+        std::cout << op.name << "\t" << enroll::store::roleName(op.role) << "\t"
+                  << op.certificate_sha256 << "\n";
+      return 0;
+    }
+    if (args[1] == "remove" && args.size() == 3) {
+      auto removed = store->removeOperator(args[2]);
+      if (!removed) throw std::runtime_error(removed.error().message);
+      std::cout << "enrolld: operator " << args[2] << " removed\n";
+      return 0;
+    }
+    if (args[1] == "add" && args.size() == 7 && args[3] == "--role" && args[5] == "--out") {
+      enroll::store::Role role;
+      if (!enroll::store::parseRole(args[4], &role))
+        return usageError("--role is viewer, operator or admin");
+      auto identity = enroll::app::loadAdminIdentity(config);
+      if (!identity.key) throw std::runtime_error("admin.ca_key is not configured");
+      enroll::admin::AdminCa ca{identity.certificate, *identity.key};
+      auto key = enroll::pki::PrivateKey::generate(enroll::pki::KeyType::kEcP256);
+      if (!key) throw std::runtime_error(key.error().toString());
+      std::time_t now = std::time(nullptr);
+      auto cert = enroll::admin::issueOperatorCertificate(ca, args[2], role, key->native(), now);
+      if (!cert) throw std::runtime_error(cert.error().message);
+      const std::string& prefix = args[6];
+      std::ifstream exists_key(prefix + ".key"), exists_pem(prefix + ".pem");
+      if (exists_key || exists_pem)
+        throw std::runtime_error(prefix + ".key or " + prefix + ".pem exists already");
+      auto added = store->addOperator({args[2], cert->fingerprintSha256(), role, now});
+      if (!added)
+        throw std::runtime_error(added.error().code == enroll::pki::ErrorCode::kAlreadyExists
+                                     ? "an operator named " + args[2] + " exists"
+                                     : added.error().toString());
+      {
+        std::ofstream pem(prefix + ".pem");
+        pem << cert->toPem();
+      }
+      int fd = ::open((prefix + ".key").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+      std::string key_pem = key->toPem().reveal();
+      if (fd < 0 ||
+          ::write(fd, key_pem.data(), key_pem.size()) != static_cast<ssize_t>(key_pem.size())) {
+        if (fd >= 0) ::close(fd);
+        throw std::runtime_error("cannot write " + prefix + ".key");
+      }
+      ::close(fd);
+      std::cout << "enrolld: operator " << args[2] << " (" << args[4] << "): " << prefix << ".pem, "
+                << prefix << ".key\n";
+      return 0;
+    }
+    return usageError(usage);
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld operators: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int runStations(const std::vector<std::string>& args) {
   const char* usage = "usage: enrolld stations DIR add NAME CERT.pem | remove NAME | list";
   if (args.size() < 2) return usageError(usage);
@@ -451,6 +529,7 @@ int runCommand(int argc, char** argv) {
     if (cmd == "tokens") return runTokens(rest);
     if (cmd == "registry") return runRegistry(rest);
     if (cmd == "stations") return runStations(rest);
+    if (cmd == "operators") return runOperators(rest);
   } catch (const std::invalid_argument& e) {
     return usageError(e.what());
   }

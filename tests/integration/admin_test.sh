@@ -167,6 +167,9 @@ check "operator names are unique" 1 $?
 ctl operators remove alice > /dev/null
 "${ALICE[@]}" whoami > /dev/null 2>&1
 check "a removed operator is locked out" 4 $?
+"$ENROLLD" operators "$D" add rescue --role admin --out rescue > /dev/null
+check "an operator added offline (recovery) is let in" "rescue (admin)" \
+  "$("$ENROLLCTL" --server "https://127.0.0.1:$ADMIN_PORT" --cacert "$D/ca/root-ca.pem" --cert rescue.pem --key rescue.key whoami)"
 
 echo "# the audit log"
 ctl audit verify --state audit.state > verify.txt
