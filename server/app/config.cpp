@@ -192,7 +192,7 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
   if (auto listen = r.object("listen")) {
     Reader lr(listen, "listen");
     c.listen.clear();
-    for (const auto& name : {"est", "http", "coap", "admin"}) {
+    for (const auto& name : {"est", "http", "coap", "admin", "metrics"}) {
       std::string addr;
       lr.string(name, addr);
       if (addr.empty()) continue;

@@ -268,6 +268,7 @@ int runInit(const InitOptions& o) {
     listen->set("coap", "0.0.0.0:5684");
     // The admin API stays on loopback unless the operator opens it deliberately.
     listen->set("admin", "127.0.0.1:9443");
+    listen->set("metrics", "127.0.0.1:9464");
     root->set("listen", listen);
     Poco::JSON::Object::Ptr tls_cfg = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     tls_cfg->set("certificate", "tls/server.pem");

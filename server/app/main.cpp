@@ -40,6 +40,7 @@ Usage:
       --listen-http HOST:PORT    plain HTTP listener (SCEP, CRL, OCSP; not in this version)
       --listen-coap HOST:PORT    EST-coaps listener, UDP/DTLS (default from enrolld.json, 0.0.0.0:5684)
       --listen-admin HOST:PORT   admin API listener, HTTPS (default from enrolld.json, 127.0.0.1:9443)
+      --listen-metrics HOST:PORT Prometheus /metrics, plain HTTP (default from enrolld.json, 127.0.0.1:9464)
   enrolld passwd DIR USER [--device ID] [--label LABEL]
                                  set HTTP Basic credentials for EST; the password is read from
                                  $ENROLLD_PASSWORD or the first line of standard input
@@ -513,6 +514,8 @@ int runCommand(int argc, char** argv) {
           o.listen_overrides["coap"] = value(i);
         else if (a == "--listen-admin")
           o.listen_overrides["admin"] = value(i);
+        else if (a == "--listen-metrics")
+          o.listen_overrides["metrics"] = value(i);
         else if (!a.empty() && a[0] == '-')
           return usageError("unknown option " + a);
         else if (o.dir.empty())

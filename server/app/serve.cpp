@@ -17,11 +17,14 @@
 #include "server/app/config.h"
 #include "server/ca/enrollment_service.h"
 #include "server/ca/store_scep_directory.h"
+#include "server/metrics/metered_enroller.h"
+#include "server/store/sql_store.h"
 #include "server/store/sqlite/sqlite_dialect.h"
 #include "server/transport/admin_handler.h"
 #include "server/transport/coap_listener.h"
 #include "server/transport/est_handler.h"
 #include "server/transport/http_listener.h"
+#include "server/transport/metrics_handler.h"
 #include "server/transport/request_log.h"
 #include "server/transport/scep_handler.h"
 #include "server/transport/tls_context.h"
@@ -45,6 +48,38 @@ void printQuickStart(const Config& config, const transport::HttpListener& est) {
       << "      | base64 -d | openssl pkcs7 -inform DER -print_certs -out op.pem\n"
       << "  openssl verify -CAfile ca/root-ca.pem -untrusted ca/issuing-ca.pem op.pem\n"
       << std::endl;
+}
+
+/** Request counts and latencies from the request log, and the store's failures. */
+void registerServerMetrics(metrics::Registry& registry) {
+  auto& requests =
+      registry.counter("enrolld_requests_total",
+                       "Requests answered, by listener protocol and status (HTTP or CoAP).");
+  auto& latency = registry.histogram("enrolld_request_duration_seconds",
+                                     "Time from request to answer, by listener protocol.",
+                                     metrics::latencyBuckets());
+  transport::setLogObserver([&requests, &latency](const std::vector<transport::LogField>& fields) {
+    std::string protocol;
+    std::string status;
+    std::string ms;
+    for (const auto& f : fields) {
+      if (f.key == "protocol") protocol = f.value;
+      if (f.key == "status") status = f.value;
+      if (f.key == "latency_ms") ms = f.value;
+    }
+    if (protocol.empty() || status.empty()) return;  // not a request line
+    requests.add({{"protocol", protocol}, {"status", status}});
+    if (!ms.empty())
+      latency.observe({{"protocol", protocol}}, std::strtod(ms.c_str(), nullptr) / 1000);
+  });
+  registry.counterReader("enrolld_store_errors_total",
+                         "Store operations that failed, by error code (unavailable: busy or I/O).",
+                         [] {
+                           std::vector<std::pair<metrics::Labels, double>> out;
+                           for (const auto& [code, n] : store::storeErrorCounts())
+                             out.push_back({{{"code", code}}, static_cast<double>(n)});
+                           return out;
+                         });
 }
 
 }  // namespace
@@ -80,12 +115,16 @@ int runServe(const ServeOptions& options) {
   pki::SystemClock clock;
   provisioning::Authorizer authorizer(loaded.trust, **store, clock);
   ca::EnrollmentService enrollment(loaded.labels, authorizer, **store, clock);
-  est::EstService est_service(enrollment, est::EstOptions{config.max_body_bytes});
-  est::EstCoapsService coaps_service(enrollment, est::EstCoapsOptions{config.max_body_bytes});
+  // Every protocol enrolls through the metered port, so the metrics see all of them alike.
+  metrics::Registry registry;
+  metrics::MeteredEnroller metered(enrollment, registry);
+  registerServerMetrics(registry);
+  est::EstService est_service(metered, est::EstOptions{config.max_body_bytes});
+  est::EstCoapsService coaps_service(metered, est::EstCoapsOptions{config.max_body_bytes});
   ca::StoreScepDirectory scep_directory(enrollment, **store, clock);
   std::optional<scep::ScepService> scep_service;
   if (!loaded.scep_labels.empty()) {
-    auto created = scep::ScepService::create(enrollment, scep_directory, loaded.scep_labels);
+    auto created = scep::ScepService::create(metered, scep_directory, loaded.scep_labels);
     if (!created) {
       std::cerr << "enrolld serve: SCEP: " << created.error().toString() << "\n";
       return 1;
@@ -143,6 +182,9 @@ int runServe(const ServeOptions& options) {
             "admin", settings, transport::makeServerContext(tls),
             new transport::AdminHandlerFactory(*admin_service, *operator_auth, **store, clock,
                                                config.admin_max_body_bytes)));
+      } else if (name == "metrics") {
+        listeners.push_back(std::make_unique<transport::HttpListener>(
+            "metrics", settings, nullptr, new transport::MetricsHandlerFactory(registry)));
       } else if (name == "coap") {
         transport::CoapSettings coap{addr,
                                      config.path(config.tls_certificate),
@@ -175,6 +217,8 @@ int runServe(const ServeOptions& options) {
       est_listener = l.get();
       std::cout << "listening est https://" << base << "/.well-known/est/\n"
                 << "  EST over HTTPS: cacerts csrattrs simpleenroll simplereenroll serverkeygen\n";
+    } else if (l->name() == "metrics") {
+      std::cout << "listening metrics http://" << base << "/metrics\n";
     } else if (l->name() == "admin") {
       std::cout << "listening admin https://" << base << "/api/v1/\n"
                 << "  admin API (enrollctl): operator certificates from the admin CA\n";
@@ -219,6 +263,7 @@ int runServe(const ServeOptions& options) {
   if (coap_listener) coap_listener->stop();
   for (auto& l : listeners) l->stop();  // drains requests in flight
   listeners.clear();
+  transport::setLogObserver(nullptr);  // the registry it feeds ends with this function
   Poco::Net::uninitializeSSL();
   transport::logLine({{"event", "stopped"}});
   return 0;

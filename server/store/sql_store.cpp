@@ -6,6 +6,8 @@
 #include <Poco/Tuple.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
 #include <optional>
 
@@ -112,6 +114,23 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<SqlDialect> dia
   return store;
 }
 
+namespace {
+constexpr size_t kErrorCodes = static_cast<size_t>(ErrorCode::kInternal) + 1;
+std::array<std::atomic<int64_t>, kErrorCodes>& errorCounters() {
+  static std::array<std::atomic<int64_t>, kErrorCodes> counters{};
+  return counters;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, int64_t>> storeErrorCounts() {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (size_t i = 0; i < kErrorCodes; ++i) {
+    int64_t n = errorCounters()[i].load(std::memory_order_relaxed);
+    if (n > 0) out.emplace_back(std::string(pki::errorCodeName(static_cast<ErrorCode>(i))), n);
+  }
+  return out;
+}
+
 template <typename T, typename Fn>
 Result<T> SqlStore::run(const char* what, Fn&& fn) {
   std::optional<SessionPool::Lease> lease;
@@ -121,6 +140,7 @@ Result<T> SqlStore::run(const char* what, Fn&& fn) {
   } catch (const Poco::Exception& e) {
     if (lease) lease->discard();
     ErrorCode code = dialect_->classify(e);
+    errorCounters()[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
     std::string message = code == ErrorCode::kAlreadyExists ? std::string(what) + ": already exists"
                                                             : "the store is unavailable";
     return makeError(code, message, std::string(what) + ": " + e.displayText());

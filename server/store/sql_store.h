@@ -11,6 +11,9 @@
 
 namespace enroll::store {
 
+/** Store failures since start in this process, by error code name ("unavailable", ...). */
+std::vector<std::pair<std::string, int64_t>> storeErrorCounts();
+
 /** The schema as numbered migrations, applied in order at start. Exposed for tests. */
 const std::vector<std::vector<std::string>>& schemaMigrations();
 

@@ -20,7 +20,19 @@ static std::string quote(const std::string& v) {
   return out + "\"";
 }
 
+namespace {
+std::function<void(const std::vector<LogField>&)>& observerSlot() {
+  static std::function<void(const std::vector<LogField>&)> observer;
+  return observer;
+}
+}  // namespace
+
+void setLogObserver(std::function<void(const std::vector<LogField>&)> observer) {
+  observerSlot() = std::move(observer);
+}
+
 void logLine(const std::vector<LogField>& fields) {
+  if (const auto& observer = observerSlot()) observer(fields);
   char ts[32];
   std::time_t now = std::time(nullptr);
   std::tm tm{};
