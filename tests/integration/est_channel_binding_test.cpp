@@ -107,5 +107,60 @@ TEST_F(EstChannelBinding, ConcurrentDevicesAllGetDistinctCertificates) {
   EXPECT_EQ(8u, bodies.size());
 }
 
+/** A one-time token made with `enrolld tokens` for a label: its text. */
+std::string makeToken(const std::string& dir, const std::string& label, const std::string& device) {
+  std::string out;
+  EXPECT_EQ(0, run(enrolldBinary() + " tokens " + dir + " create --label " + label + " --device " +
+                       device,
+                   &out))
+      << out;
+  size_t at = out.find("edt_");
+  return at == std::string::npos ? std::string() : out.substr(at, 36);
+}
+
+std::string basicHeader(const std::string& user, const std::string& password) {
+  std::string cred = user + ":" + password;
+  return "Authorization: Basic " +
+         pki::base64Encode(reinterpret_cast<const uint8_t*>(cred.data()), cred.size()) + "\r\n";
+}
+
+TEST_F(EstChannelBinding, BindsATokenEnrollmentToItsTlsConnection) {
+  // A device without a bootstrap certificate: the one-time token is its Basic password, and the
+  // CSR's challengePassword binds the request to this TLS connection (label "bound").
+  std::string token = makeToken(dir_.path() + "/ca", "bound", "TOK-1");
+  ASSERT_FALSE(token.empty());
+  {
+    TlsClient other(server_->port(), file("ca/root-ca.pem"), "", "", TLS1_2_VERSION);
+    TlsClient c(server_->port(), file("ca/root-ca.pem"), "", "", TLS1_2_VERSION);
+    ASSERT_TRUE(c.connected());
+    auto foreign = other.channelBinding();
+    std::string r = c.post("/.well-known/est/bound/simpleenroll", "application/pkcs10",
+                           makeCsr("TOK-1", pki::base64Encode(foreign.data(), foreign.size())),
+                           basicHeader("TOK-1", token));
+    EXPECT_EQ("403", r.substr(0, 3)) << r;
+  }
+  {
+    TlsClient c(server_->port(), file("ca/root-ca.pem"), "", "", TLS1_2_VERSION);
+    std::string r = c.post("/.well-known/est/bound/simpleenroll", "application/pkcs10",
+                           makeCsr("TOK-1", ""), basicHeader("TOK-1", token));
+    EXPECT_EQ("403", r.substr(0, 3)) << "the label requires the binding: " << r;
+  }
+  // The refused attempts did not use the token up.
+  TlsClient c(server_->port(), file("ca/root-ca.pem"), "", "", TLS1_2_VERSION);
+  std::string csr =
+      makeCsr("TOK-1", pki::base64Encode(c.channelBinding().data(), c.channelBinding().size()));
+  std::string r = c.post("/.well-known/est/bound/simpleenroll", "application/pkcs10", csr,
+                         basicHeader("TOK-1", token));
+  EXPECT_EQ("200", r.substr(0, 3)) << r;
+  TlsClient again(server_->port(), file("ca/root-ca.pem"), "", "", TLS1_3_VERSION);
+  std::string csr2 = makeCsr(
+      "TOK-1", pki::base64Encode(again.channelBinding().data(), again.channelBinding().size()));
+  EXPECT_EQ("403", again
+                       .post("/.well-known/est/bound/simpleenroll", "application/pkcs10", csr2,
+                             basicHeader("TOK-1", token))
+                       .substr(0, 3))
+      << "a token is single use";
+}
+
 }  // namespace
 }  // namespace enroll::testing

@@ -126,10 +126,11 @@ std::vector<unsigned char> TlsClient::channelBinding() const {
 }
 
 std::string TlsClient::post(const std::string& path, const std::string& content_type,
-                            const std::string& body) {
-  std::string req =
-      "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + content_type +
-      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                            const std::string& body, const std::string& extra_headers) {
+  std::string req = "POST " + path +
+                    " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + content_type +
+                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_headers +
+                    "Connection: close\r\n\r\n" + body;
   SSL_write(ssl_, req.data(), static_cast<int>(req.size()));
   std::string resp;
   char buf[4096];

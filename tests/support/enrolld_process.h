@@ -60,7 +60,7 @@ class TlsClient {
   std::vector<unsigned char> channelBinding() const;
   /** Sends a POST and returns "STATUS BODY". */
   std::string post(const std::string& path, const std::string& content_type,
-                   const std::string& body);
+                   const std::string& body, const std::string& extra_headers = {});
 
  private:
   SSL_CTX* ctx_ = nullptr;
