@@ -60,4 +60,28 @@ Error opensslError(ErrorCode code, std::string message) {
   return Error{code, std::move(message), drainOpensslErrors()};
 }
 
+int httpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kMalformed:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kPending:
+      return 202;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
 }  // namespace enroll::pki

@@ -32,6 +32,12 @@ struct Error {
   std::string toString() const;
 };
 
+/**
+ * The HTTP status for an error code, shared by every HTTP surface (EST, the admin API): 400,
+ * 401, 403, 404, 409, 503, 202 for kPending (accepted, not done yet), 500.
+ */
+int httpStatusFor(ErrorCode code);
+
 /** Builds an Error. */
 Error makeError(ErrorCode code, std::string message, std::string detail = {});
 

@@ -103,30 +103,6 @@ pki::Bytes concat(std::initializer_list<pki::Bytes> parts) {
 
 }  // namespace
 
-int httpStatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-      return 400;
-    case ErrorCode::kMalformed:
-      return 400;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kUnavailable:
-      return 503;
-    case ErrorCode::kPending:
-      return 202;
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
 pki::Result<EstPath> parseEstPath(const std::string& path) {
   std::string p = path.substr(0, path.find('?'));
   if (p.rfind(kPrefix, 0) != 0) return makeError(ErrorCode::kNotFound, "not an EST path");

@@ -75,7 +75,7 @@ class EstService {
   EstOptions options_;
 };
 
-/** Maps an error code to the HTTP status EST uses for it. */
-int httpStatusFor(pki::ErrorCode code);
+/** EST answers errors with the HTTP status every HTTP surface of enrolld uses (pki/error.h). */
+using pki::httpStatusFor;
 
 }  // namespace enroll::est

@@ -20,28 +20,6 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 using store::Role;
 
-int adminStatusFor(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformed:
-      return 400;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    case ErrorCode::kNotFound:
-      return 404;
-    case ErrorCode::kAlreadyExists:
-      return 409;
-    case ErrorCode::kUnavailable:
-    case ErrorCode::kPending:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
-  }
-  return 500;
-}
-
 namespace {
 
 std::string stringify(const Object::Ptr& o) {
@@ -333,7 +311,7 @@ AdminResponse AdminService::handle(const AdminRequest& request) {
     response.outcome = reply->status < 400 ? "ok" : "refused";
     if (!reply->target.empty()) target = reply->target;
   } else {
-    response.status = adminStatusFor(reply.error().code);
+    response.status = pki::httpStatusFor(reply.error().code);
     response.body = errorBody(reply.error());
     response.outcome = std::string(pki::errorCodeName(reply.error().code));
     if (!reply.error().detail.empty()) response.outcome += ": " + reply.error().detail;

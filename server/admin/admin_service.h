@@ -98,7 +98,4 @@ class AdminService {
   AdminContext ctx_;
 };
 
-/** The HTTP status for an error code (400, 401, 403, 404, 409, 503, 500). */
-int adminStatusFor(pki::ErrorCode code);
-
 }  // namespace enroll::admin

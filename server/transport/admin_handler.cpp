@@ -57,25 +57,23 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
                     principal.error().detail;
         auditRefusal(peer, req.path, r);
         response.setKeepAlive(false);
-      } else if (request.hasContentLength() &&
-                 request.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
-        r.status = 413;
-        r.body = errorJson(pki::makeError(
-            pki::ErrorCode::kInvalidArgument,
-            "request body too large (limit " + std::to_string(max_body_) + " bytes)"));
-        r.outcome = "body_too_large";
-        response.setKeepAlive(false);
       } else {
         req.principal = std::move(principal).value();
         operator_name = req.principal.name;
-        req.body = readBodyLimited(request.stream(), max_body_);
-        if (req.body.size() > max_body_) {
+        // Declared too large, or found too large while reading (chunked): 413 either way.
+        bool too_large = request.hasContentLength() &&
+                         request.getContentLength64() > static_cast<Poco::Int64>(max_body_);
+        if (!too_large) {
+          req.body = readBodyLimited(request.stream(), max_body_);
+          too_large = req.body.size() > max_body_;
+        }
+        if (too_large) {
           r.status = 413;
           r.body = errorJson(pki::makeError(
               pki::ErrorCode::kInvalidArgument,
               "request body too large (limit " + std::to_string(max_body_) + " bytes)"));
           r.outcome = "body_too_large";
-          response.setKeepAlive(false);
+          response.setKeepAlive(false);  // the unread body would be taken for the next request
         } else {
           r = service_.handle(req);
         }
