@@ -30,6 +30,18 @@ class SqlDialect {
   /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO.
    */
   virtual pki::ErrorCode classify(const Poco::Exception& e) const = 0;
+  /**
+   * An SQL expression for the text value under one key of a JSON object held in a TEXT column,
+   * with one `?` placeholder for the value jsonKeyParameter(key) returns.
+   */
+  virtual std::string jsonTextField(const std::string& column) const = 0;
+  /** What to bind for jsonTextField's placeholder to read key. */
+  virtual std::string jsonKeyParameter(const std::string& key) const = 0;
+  /**
+   * An SQL condition "column is one of the list", with one `?` placeholder bound to the list as
+   * a JSON array of strings: any length, one parameter.
+   */
+  virtual std::string inJsonList(const std::string& column) const = 0;
 };
 
 }  // namespace enroll::store

@@ -52,6 +52,25 @@ pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
   return pki::ErrorCode::kUnavailable;
 }
 
+std::string SqliteDialect::jsonTextField(const std::string& column) const {
+  // json_valid guards rows whose labels are not JSON: they simply do not match.
+  return "CASE WHEN json_valid(" + column + ") THEN json_extract(" + column + ", ?) END";
+}
+
+std::string SqliteDialect::jsonKeyParameter(const std::string& key) const {
+  // A JSON path with the key quoted, so dots and spaces in keys are literal.
+  std::string path = "$.\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') path += '\\';
+    path += c;
+  }
+  return path + "\"";
+}
+
+std::string SqliteDialect::inJsonList(const std::string& column) const {
+  return column + " IN (SELECT value FROM json_each(?))";
+}
+
 pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms,
                                                     bool full_sync) {
   Poco::Path folder = Poco::Path(path).parent();
