@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "server/app/config.h"
+#include "server/app/ocsp_identity.h"
 #include "server/ca/certificate_builder.h"
 #include "server/ca/profile.h"
 #include "server/ca/serial_generator.h"
@@ -282,6 +283,14 @@ int runInit(const InitOptions& o) {
     scep->set("ra_certificate", "ca/scep-ra.pem");
     scep->set("ra_key", "ca/scep-ra.key");
     root->set("scep", scep);
+    // Where CRLs and OCSP are published: written into every certificate (CDP and AIA).
+    Poco::JSON::Object::Ptr publish = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    std::string public_host = !o.hostnames.empty() ? o.hostnames.front()
+                              : host.empty()       ? std::string("localhost")
+                                                   : host;
+    publish->set("base_url",
+                 o.public_url.empty() ? "http://" + public_host + ":8080" : o.public_url);
+    root->set("publish", publish);
     root->set("trust_anchors", anchors);
     Poco::JSON::Object::Ptr profile = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     profile->set("lifetime_days", 365);
@@ -324,7 +333,9 @@ int runInit(const InitOptions& o) {
 
     // Validate what we wrote the way serve will, then create the database.
     Config config = loadConfig(dir);
-    loadPki(config);
+    Loaded loaded = loadPki(config);
+    std::ostringstream ocsp_log;
+    ensureOcspSigners(config, loaded, ocsp_log);  // the delegated OCSP responder
     auto store = openStore(config);
     if (!store) throw InitError("database: " + store.error().toString());
 
@@ -333,6 +344,8 @@ int runInit(const InitOptions& o) {
               << ")\n"
               << "  trust anchor " << dir << "/ca/root-ca.pem (give this to devices and clients)\n"
               << "  TLS identity " << dir << "/tls/server.pem\n"
+              << "  OCSP signer  " << dir << "/ca/issuing-ocsp.pem\n"
+              << "  CRL and OCSP " << config.publish.base_url << " (publish.base_url)\n"
               << "  config       " << dir << "/enrolld.json\n"
               << "  database     " << config.path(config.database_path) << "\n";
     if (o.demo)

@@ -14,7 +14,10 @@
 #include "protocols/est/est_service.h"
 #include "provisioning/authorizer.h"
 #include "server/app/config.h"
+#include "server/app/ocsp_identity.h"
+#include "server/ca/crl_publisher.h"
 #include "server/ca/enrollment_service.h"
+#include "server/ca/ocsp_responder.h"
 #include "server/ca/store_scep_directory.h"
 #include "server/store/sqlite/sqlite_dialect.h"
 #include "server/transport/coap_listener.h"
@@ -91,6 +94,42 @@ int runServe(const ServeOptions& options) {
     scep_service.emplace(std::move(created).value());
   }
 
+  // Revocation: CRLs made from the store (and again whenever its revocation revision moves), and
+  // the OCSP responder with a delegated signer per CA.
+  std::vector<std::shared_ptr<ca::CertificateAuthority>> authorities;
+  for (const auto& [name, authority] : loaded.cas) authorities.push_back(authority);
+  ca::CrlSettings crl_settings;
+  crl_settings.next_update_seconds = config.publish.crl_next_update_seconds;
+  crl_settings.delta_next_update_seconds = config.publish.delta_crl_next_update_seconds;
+  crl_settings.delta_base_seconds = config.publish.delta_crl_base_seconds;
+  crl_settings.base_url = config.publish.base_url;
+  ca::CrlPublisher crl_publisher(
+      authorities, **store, clock, crl_settings,
+      [](const std::vector<std::pair<std::string, std::string>>& fields) {
+        std::vector<transport::LogField> line;
+        for (const auto& [k, v] : fields) line.push_back({k, v});
+        transport::logLine(line);
+      });
+  if (auto first = crl_publisher.refresh(); !first) {
+    transport::logLine(
+        {{"event", "crl_publisher"}, {"outcome", "error"}, {"reason", first.error().toString()}});
+  }
+  crl_publisher.start();
+  scep_directory.setCrlPublisher(&crl_publisher);
+  std::unique_ptr<ca::OcspResponder> ocsp;
+  try {
+    auto signers = ensureOcspSigners(config, loaded, std::cerr);
+    auto created =
+        ca::OcspResponder::create(std::move(signers), **store, clock,
+                                  ca::OcspSettings{config.publish.ocsp_next_update_seconds, 64});
+    if (!created) throw ConfigError(created.error().toString());
+    ocsp = std::move(created).value();
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld serve: OCSP responder: " << e.what() << "\n";
+    return 1;
+  }
+  transport::RevocationEndpoints revocation{&crl_publisher, ocsp.get()};
+
   Poco::Net::initializeSSL();
   std::vector<std::unique_ptr<transport::HttpListener>> listeners;
   std::unique_ptr<transport::CoapListener> coap_listener;
@@ -109,7 +148,7 @@ int runServe(const ServeOptions& options) {
         listeners.push_back(std::make_unique<transport::HttpListener>(
             "http", settings, nullptr,
             new transport::PlainHttpHandlerFactory(scep_service ? &*scep_service : nullptr,
-                                                   config.max_body_bytes)));
+                                                   config.max_body_bytes, revocation)));
       } else if (name == "coap") {
         transport::CoapSettings coap{addr,
                                      config.path(config.tls_certificate),
@@ -145,6 +184,12 @@ int runServe(const ServeOptions& options) {
     } else {
       std::cout << "listening http http://" << base << "/\n";
       if (scep_service) std::cout << "  SCEP: http://" << base << "/scep (and /scep/<label>)\n";
+      for (const auto& [name, authority] : loaded.cas) {
+        std::cout << "  CRL: http://" << base << ca::fullCrlPath(name) << " (delta "
+                  << ca::deltaCrlPath(name) << "), CA certificate " << ca::caCertificatePath(name)
+                  << "\n";
+      }
+      std::cout << "  OCSP: http://" << base << ca::ocspPath() << "\n";
     }
   }
   if (coap_listener) {
@@ -183,6 +228,7 @@ int runServe(const ServeOptions& options) {
   if (coap_listener) coap_listener->stop();
   for (auto& l : listeners) l->stop();  // drains requests in flight
   listeners.clear();
+  crl_publisher.stop();
   Poco::Net::uninitializeSSL();
   transport::logLine({{"event", "stopped"}});
   return 0;
