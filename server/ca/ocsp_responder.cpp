@@ -58,7 +58,10 @@ pki::Result<std::unique_ptr<OcspResponder>> OcspResponder::create(std::vector<Oc
       return makeError(ErrorCode::kInvalidArgument,
                        "the OCSP responder certificate of CA '" + name + "' is not issued by it");
     }
-    if ((X509_get_extended_key_usage(s.certificate.native()) & XKU_OCSP_SIGN) == 0) {
+    // RFC 6960 4.2.2.2: the extension must be there and name id-kp-OCSPSigning (OpenSSL
+    // reports "any usage" when a certificate has no extended key usage at all).
+    if ((X509_get_extension_flags(s.certificate.native()) & EXFLAG_XKUSAGE) == 0 ||
+        (X509_get_extended_key_usage(s.certificate.native()) & XKU_OCSP_SIGN) == 0) {
       return makeError(ErrorCode::kInvalidArgument, "the OCSP responder certificate of CA '" +
                                                         name + "' lacks id-kp-OCSPSigning");
     }

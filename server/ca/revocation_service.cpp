@@ -151,9 +151,9 @@ pki::Result<RevocationReport> RevocationService::run(
   for (;;) {
     ENROLL_TRY(store::StatusChunk chunk,
                store_.changeCertificateStatus(selector, change, after, chunk_size_));
-    if (chunk.last_serial.empty()) break;
+    if (chunk.cursor.empty()) break;
     report.changed += chunk.changed;
-    after = chunk.last_serial;
+    after = chunk.cursor;
     if (progress && !progress(std::min(report.changed, total), total)) {
       report.completed = false;
       break;

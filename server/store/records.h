@@ -69,9 +69,9 @@ struct StatusChange {
 
 /** What one chunk of a status change did. */
 struct StatusChunk {
-  int64_t changed = 0;      ///< rows whose status changed in this (committed) chunk
-  std::string last_serial;  ///< continue after this serial; empty when nothing was left
-  int64_t revision = 0;     ///< the revocation revision this chunk committed as (0: none)
+  int64_t changed = 0;   ///< rows whose status changed in this (committed) chunk
+  std::string cursor;    ///< opaque: pass it as `after` to continue; empty when nothing was left
+  int64_t revision = 0;  ///< the revocation revision this chunk committed as (0: none)
 };
 
 /** One certificate as a CRL or an OCSP response needs it. */

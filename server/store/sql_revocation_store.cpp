@@ -70,10 +70,16 @@ std::string jsonArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
-/** The WHERE condition over the certificates table (columns qualified) for a selector. */
-Where selectorWhere(const CertificateSelector& sel, const SqlDialect& dialect) {
+/**
+ * The WHERE condition over the certificates table (columns qualified) for a selector. keyset:
+ * the condition of a walk in serial order (ORDER BY serial LIMIT n): only the serial and the
+ * explicit serial/device lists may use an index, registry fields are checked per row, so each
+ * chunk reads only its own part of the table instead of every match again.
+ */
+Where selectorWhere(const CertificateSelector& sel, const SqlDialect& dialect, bool keyset) {
   std::vector<std::string> conds;
   Where w;
+  auto col = [&](const std::string& column) { return keyset ? dialect.unindexed(column) : column; };
   auto text = [&](const std::string& cond, const std::string& value) {
     conds.push_back(cond);
     w.params.push_back({false, value, 0});
@@ -100,19 +106,25 @@ Where selectorWhere(const CertificateSelector& sel, const SqlDialect& dialect) {
     device_params.push_back({false, value, 0});
   }
   if (!device_conds.empty()) {
-    std::string sub = "certificates.device_id IN (SELECT devices.id FROM devices WHERE ";
-    for (size_t i = 0; i < device_conds.size(); ++i) sub += (i ? " AND " : "") + device_conds[i];
-    conds.push_back(sub + ")");
+    std::string all;
+    for (size_t i = 0; i < device_conds.size(); ++i) all += (i ? " AND " : "") + device_conds[i];
+    // keyset: a lookup of the row's device by primary key; otherwise the registry's indexes
+    // find the devices first.
+    conds.push_back(keyset ? "EXISTS (SELECT 1 FROM devices WHERE devices.id ="
+                             " certificates.device_id AND " +
+                                 all + ")"
+                           : "certificates.device_id IN (SELECT devices.id FROM devices WHERE " +
+                                 all + ")");
     w.params.insert(w.params.end(), device_params.begin(), device_params.end());
   }
   if (!sel.label.empty())
-    text("certificates.label = ?", sel.label == "default" ? std::string() : sel.label);
-  if (!sel.bootstrap_ca.empty()) text("certificates.bootstrap_ca = ?", sel.bootstrap_ca);
-  if (!sel.station.empty()) text("certificates.station = ?", sel.station);
-  if (sel.issued_from != 0) number("certificates.issued_at >= ?", sel.issued_from);
-  if (sel.issued_to != 0) number("certificates.issued_at < ?", sel.issued_to);
-  if (sel.expiring_before != 0) number("certificates.not_after < ?", sel.expiring_before);
-  if (sel.status) text("certificates.status = ?", certStatusName(*sel.status));
+    text(col("certificates.label") + " = ?", sel.label == "default" ? std::string() : sel.label);
+  if (!sel.bootstrap_ca.empty()) text(col("certificates.bootstrap_ca") + " = ?", sel.bootstrap_ca);
+  if (!sel.station.empty()) text(col("certificates.station") + " = ?", sel.station);
+  if (sel.issued_from != 0) number(col("certificates.issued_at") + " >= ?", sel.issued_from);
+  if (sel.issued_to != 0) number(col("certificates.issued_at") + " < ?", sel.issued_to);
+  if (sel.expiring_before != 0) number(col("certificates.not_after") + " < ?", sel.expiring_before);
+  if (sel.status) text(col("certificates.status") + " = ?", certStatusName(*sel.status));
   if (conds.empty()) {
     w.sql = "1 = 1";
   } else {
@@ -132,14 +144,15 @@ void bindAll(Poco::Data::Statement& st, std::vector<Param>& params) {
 }
 
 /** Statuses a change moves a certificate away from (RevocationStore::changeCertificateStatus). */
-std::string fromStatusCondition(CertStatus to) {
+std::string fromStatusCondition(CertStatus to, const SqlDialect& dialect) {
+  std::string status = dialect.unindexed("certificates.status");
   switch (to) {
     case CertStatus::kRevoked:
-      return "certificates.status <> 'revoked'";
+      return status + " <> 'revoked'";
     case CertStatus::kHold:
-      return "certificates.status = 'good'";
+      return status + " = 'good'";
     case CertStatus::kGood:
-      return "certificates.status = 'hold'";
+      return status + " = 'hold'";
   }
   return "1 = 0";
 }
@@ -157,7 +170,7 @@ Int64 bumpRevision(Poco::Data::Session& s) {
 Result<int64_t> SqlStore::countCertificates(const CertificateSelector& selector) {
   return revocationSession<int64_t>("count certificates", false,
                                     [&](Poco::Data::Session& s) -> Result<int64_t> {
-                                      Where w = selectorWhere(selector, *dialect_);
+                                      Where w = selectorWhere(selector, *dialect_, false);
                                       Int64 n = 0;
                                       Poco::Data::Statement st(s);
                                       st << "SELECT COUNT(*) FROM certificates WHERE " + w.sql;
@@ -176,7 +189,7 @@ Result<std::vector<CertificateRecord>> SqlStore::listCertificates(
   ENROLL_TRY(Serials serials,
              revocationSession<Serials>(
                  "list certificates", false, [&](Poco::Data::Session& s) -> Result<Serials> {
-                   Where w = selectorWhere(selector, *dialect_);
+                   Where w = selectorWhere(selector, *dialect_, true);
                    w.params.push_back({false, after_serial, 0});
                    Serials out;
                    Poco::Data::Statement st(s);
@@ -204,35 +217,53 @@ Result<std::vector<CertificateRecord>> SqlStore::listCertificates(
 
 Result<StatusChunk> SqlStore::changeCertificateStatus(const CertificateSelector& selector,
                                                       const StatusChange& change,
-                                                      const std::string& after_serial,
-                                                      int64_t limit) {
+                                                      const std::string& after, int64_t limit) {
   if (limit < 1) return makeError(ErrorCode::kInvalidArgument, "chunk size must be positive");
+  // The cursor is the last chunk key done: an integer (SQLite rowid) or a serial.
+  const bool integer_key = dialect_->chunkKeyIsInteger();
+  Param from{integer_key, integer_key ? std::string() : after, -1};
+  if (integer_key && !after.empty()) {
+    char* end = nullptr;
+    from.number = std::strtoll(after.c_str(), &end, 10);
+    if (*end != '\0') return makeError(ErrorCode::kInvalidArgument, "bad cursor " + after);
+  }
   return revocationSession<StatusChunk>(
       "change certificate status", true, [&](Poco::Data::Session& s) -> Result<StatusChunk> {
-        Where w = selectorWhere(selector, *dialect_);
-        std::string cond = w.sql + " AND " + fromStatusCondition(change.status);
+        Where w = selectorWhere(selector, *dialect_, true);
+        std::string key = dialect_->chunkKey();
+        std::string cond = w.sql + " AND " + fromStatusCondition(change.status, *dialect_);
         StatusChunk chunk;
+        dialect_->beginBulkWrite(s);
         s.begin();
         try {
-          // The last serial of this chunk: rows after after_serial, in serial order.
+          // The last key of this chunk: the next `limit` rows to change after the cursor.
           std::vector<Param> params = w.params;
-          params.push_back({false, after_serial, 0});
-          std::vector<std::string> last;
+          params.push_back(from);
           Poco::Data::Statement pick(s);
-          pick << "SELECT MAX(serial) FROM (SELECT certificates.serial AS serial FROM certificates"
-                  " WHERE " +
-                      cond + " AND certificates.serial > ? ORDER BY certificates.serial LIMIT " +
-                      std::to_string(limit) + ") AS chunk";
+          pick << "SELECT MAX(k) FROM (SELECT " + key + " AS k FROM certificates WHERE " + cond +
+                      " AND " + key + " > ? ORDER BY " + key + " LIMIT " + std::to_string(limit) +
+                      ") AS chunk";
           bindAll(pick, params);
-          std::optional<std::string> max_serial;
-          Poco::Nullable<std::string> found;
-          pick, into(found);
+          Param to{integer_key, {}, 0};
+          Poco::Nullable<Int64> last_number;
+          Poco::Nullable<std::string> last_text;
+          if (integer_key)
+            pick, into(last_number);
+          else
+            pick, into(last_text);
           pick.execute();
-          if (found.isNull()) {
+          if (integer_key ? last_number.isNull() : last_text.isNull()) {
             s.commit();
+            dialect_->endBulkWrite(s);
             return chunk;
           }
-          chunk.last_serial = found.value();
+          if (integer_key) {
+            to.number = last_number.value();
+            chunk.cursor = std::to_string(to.number);
+          } else {
+            to.text = last_text.value();
+            chunk.cursor = to.text;
+          }
           Int64 revision = bumpRevision(s);
           bool good = change.status == CertStatus::kGood;
           std::vector<Param> update = {
@@ -242,12 +273,12 @@ Result<StatusChunk> SqlStore::changeCertificateStatus(const CertificateSelector&
               {true, {}, revision},
           };
           update.insert(update.end(), w.params.begin(), w.params.end());
-          update.push_back({false, after_serial, 0});
-          update.push_back({false, chunk.last_serial, 0});
+          update.push_back(from);
+          update.push_back(to);
           Poco::Data::Statement st(s);
           st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ?,"
                 " status_revision = ? WHERE " +
-                    cond + " AND certificates.serial > ? AND certificates.serial <= ?";
+                    cond + " AND " + key + " > ? AND " + key + " <= ?";
           bindAll(st, update);
           chunk.changed = static_cast<int64_t>(st.execute());
           chunk.revision = revision;
@@ -256,6 +287,7 @@ Result<StatusChunk> SqlStore::changeCertificateStatus(const CertificateSelector&
           s.rollback();
           throw;
         }
+        dialect_->endBulkWrite(s);
         return chunk;
       });
 }
@@ -289,7 +321,7 @@ Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatu
 Result<int64_t> SqlStore::blockDevices(const CertificateSelector& selector, std::time_t at) {
   return revocationSession<int64_t>(
       "block devices", true, [&](Poco::Data::Session& s) -> Result<int64_t> {
-        Where w = selectorWhere(selector, *dialect_);
+        Where w = selectorWhere(selector, *dialect_, false);
         std::vector<Param> params = {{true, {}, static_cast<Int64>(at)}};
         params.insert(params.end(), w.params.begin(), w.params.end());
         Poco::Data::Statement st(s);

@@ -75,8 +75,7 @@ class SqlStore final : public Store {
                                                           int64_t limit,
                                                           const std::string& after_serial) override;
   Result<StatusChunk> changeCertificateStatus(const CertificateSelector& selector,
-                                              const StatusChange& change,
-                                              const std::string& after_serial,
+                                              const StatusChange& change, const std::string& after,
                                               int64_t limit) override;
   Result<int64_t> blockDevices(const CertificateSelector& selector, std::time_t at) override;
   Result<int64_t> revocationRevision() override;

@@ -50,14 +50,14 @@ class RevocationStore {
   virtual Result<std::vector<CertificateRecord>> listCertificates(
       const CertificateSelector& selector, int64_t limit, const std::string& after_serial) = 0;
   /**
-   * Applies change to at most limit matching certificates with serial > after_serial whose
-   * status it actually changes (revoke: good or hold; hold: good; release: hold), in one
-   * committed transaction. Idempotent: run again until last_serial comes back empty.
+   * Applies change to at most limit matching certificates whose status it actually changes
+   * (revoke: good or hold; hold: good; release: hold), in one committed transaction, walking the
+   * table from the opaque cursor after ("" at the start). Idempotent: call again with the
+   * returned cursor until it comes back empty; a new walk from "" finds nothing left to change.
    */
   virtual Result<StatusChunk> changeCertificateStatus(const CertificateSelector& selector,
                                                       const StatusChange& change,
-                                                      const std::string& after_serial,
-                                                      int64_t limit) = 0;
+                                                      const std::string& after, int64_t limit) = 0;
   /** Sets the devices of matching certificates to blocked (not retired ones); how many changed. */
   virtual Result<int64_t> blockDevices(const CertificateSelector& selector, std::time_t at) = 0;
   /** The revocation revision: grows with every committed status change (cheap to poll). */

@@ -40,6 +40,16 @@ void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
   session << std::string("PRAGMA synchronous = ") + (full_sync_ ? "FULL" : "NORMAL"), now;
 }
 
+void SqliteDialect::beginBulkWrite(Poco::Data::Session& session) const {
+  // 64 MiB of page cache for one chunk of a bulk status change: its pages stay in memory until
+  // the commit writes each of them once (the 1 MiB default spills them to the WAL repeatedly).
+  session << "PRAGMA cache_size = -65536", now;
+}
+
+void SqliteDialect::endBulkWrite(Poco::Data::Session& session) const {
+  session << "PRAGMA cache_size = -1024", now;  // as prepareSession set it
+}
+
 void SqliteDialect::prepareDatabase(Poco::Data::Session& session) const {
   std::string mode;
   session << "PRAGMA journal_mode = WAL", into(mode), now;

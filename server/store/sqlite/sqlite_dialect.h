@@ -23,6 +23,11 @@ class SqliteDialect final : public SqlDialect {
   std::string jsonTextField(const std::string& column) const override;
   std::string jsonKeyParameter(const std::string& key) const override;
   std::string inJsonList(const std::string& column) const override;
+  std::string unindexed(const std::string& column) const override { return "+" + column; }
+  std::string chunkKey() const override { return "certificates.rowid"; }
+  bool chunkKeyIsInteger() const override { return true; }
+  void beginBulkWrite(Poco::Data::Session& session) const override;
+  void endBulkWrite(Poco::Data::Session& session) const override;
 
  private:
   int busy_timeout_ms_;
