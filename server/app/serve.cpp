@@ -110,10 +110,8 @@ int runServe(const ServeOptions& options) {
         for (const auto& [k, v] : fields) line.push_back({k, v});
         transport::logLine(line);
       });
-  if (auto first = crl_publisher.refresh(); !first) {
-    transport::logLine(
-        {{"event", "crl_publisher"}, {"outcome", "error"}, {"reason", first.error().toString()}});
-  }
+  // The first CRLs are made on the publisher's thread: a large CRL does not delay the listeners
+  // (until it is there, /crl/ answers 503 and SCEP GetCRL signs one itself).
   crl_publisher.start();
   scep_directory.setCrlPublisher(&crl_publisher);
   std::unique_ptr<ca::OcspResponder> ocsp;
