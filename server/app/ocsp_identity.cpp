@@ -47,6 +47,9 @@ void writeAtomically(const std::string& path, const std::string& data, mode_t mo
 
 }  // namespace
 
+/** A responder certificate is renewed this long before it expires (unless its CA expires first). */
+constexpr std::time_t kRenewBefore = std::time_t{30} * 86400;
+
 std::vector<ca::OcspSigner> ensureOcspSigners(const Config& config, const Loaded& loaded,
                                               std::ostream& log) {
   std::vector<ca::OcspSigner> out;
@@ -65,8 +68,8 @@ std::vector<ca::OcspSigner> ensureOcspSigners(const Config& config, const Loaded
       if (!key) throw ConfigError("cas." + name + ".ocsp_key: " + key.error().message);
       if (!cert->isSignedBy(authority->certificate())) {
         why = "replaced (not issued by the current CA)";
-      } else if (cert->notAfter() - now < 30 * 86400 &&
-                 authority->certificate().notAfter() - now > 30 * 86400) {
+      } else if (cert->notAfter() - now < kRenewBefore &&
+                 authority->certificate().notAfter() - now > kRenewBefore) {
         why = "renewed (expiring)";
       } else {
         out.push_back({authority, *cert, *key});

@@ -126,7 +126,7 @@ pki::Result<pki::Bytes> CertificateAuthority::signCrl(const CrlContent& content)
     }
     if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1)
       return pki::opensslError(pki::ErrorCode::kInternal, "adding a CRL entry failed");
-    entry.release();  // owned by the CRL now
+    (void)entry.release();  // owned by the CRL now
   }
   X509_CRL_sort(crl.get());
   pki::UniquePtr<ASN1_INTEGER> number(ASN1_INTEGER_new());

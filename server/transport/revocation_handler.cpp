@@ -18,7 +18,7 @@ namespace {
 using Poco::Net::HTTPResponse;
 
 /** Largest OCSP request accepted (a request for 64 certificates is about 4 KB). */
-constexpr size_t kMaxOcspRequestBytes = 16 * 1024;
+constexpr size_t kMaxOcspRequestBytes = size_t{16} * 1024;
 
 void sendBytes(Poco::Net::HTTPServerResponse& response, int status, const std::string& type,
                const pki::Bytes& body, bool head = false) {
