@@ -45,46 +45,14 @@ pki::Result<void> CrlPublisher::refresh() {
   return first;
 }
 
-pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t revision,
-                                        std::time_t now) {
-  auto started = std::chrono::steady_clock::now();
-  const std::string& name = ca.name();
-  // RFC 5280 3.3: an entry stays until it has appeared on one CRL issued after the certificate
-  // expired; entries of certificates expired longer than one CRL period ago are dropped.
-  ENROLL_TRY(std::vector<store::RevocationEntry> revoked,
-             store_.revokedEntries(name, now - settings_.next_update_seconds));
-  ENROLL_TRY(store::CrlState state, store_.crlState(name));
-
-  auto full = std::make_shared<PublishedCrl>();
-  ENROLL_TRY(full->number, store_.nextCrlNumber(name));
-  CertificateAuthority::CrlContent content;
-  content.revoked.reserve(revoked.size());
-  for (const auto& e : revoked) content.revoked.push_back({e.serial, e.revoked_at, e.reason});
-  content.this_update = now;
-  content.next_update = now + settings_.next_update_seconds;
-  content.crl_number = full->number;
-  if (!settings_.base_url.empty())
-    content.freshest_crl_url = settings_.base_url + deltaCrlPath(name);
-  ENROLL_TRY(full->der, ca.signCrl(content));
-  full->this_update = content.this_update;
-  full->next_update = content.next_update;
-  full->entries = content.revoked.size();
-  content = {};
-  revoked.clear();
-  revoked.shrink_to_fit();
-
-  // The base of the deltas: kept for delta_base_seconds, then this full CRL takes over.
-  int64_t base_number = state.base_number;
-  int64_t base_revision = state.base_revision;
-  if (base_number == 0 || now - state.base_at >= settings_.delta_base_seconds) {
-    ENROLL_CHECK(store_.setCrlBase(name, full->number, revision, now));
-    base_number = full->number;
-    base_revision = revision;
-  }
+pki::Result<std::shared_ptr<PublishedCrl>> CrlPublisher::makeDelta(const CertificateAuthority& ca,
+                                                                   int64_t base_number,
+                                                                   int64_t base_revision,
+                                                                   std::time_t now) {
   ENROLL_TRY(std::vector<store::RevocationEntry> changes,
-             store_.statusChangesSince(name, base_revision));
+             store_.statusChangesSince(ca.name(), base_revision));
   auto delta = std::make_shared<PublishedCrl>();
-  ENROLL_TRY(delta->number, store_.nextCrlNumber(name));
+  ENROLL_TRY(delta->number, store_.nextCrlNumber(ca.name()));
   CertificateAuthority::CrlContent d;
   d.revoked.reserve(changes.size());
   for (const auto& e : changes) {
@@ -104,6 +72,55 @@ pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t 
   delta->this_update = d.this_update;
   delta->next_update = d.next_update;
   delta->entries = d.revoked.size();
+  return delta;
+}
+
+pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t revision,
+                                        std::time_t now) {
+  auto started = std::chrono::steady_clock::now();
+  const std::string& name = ca.name();
+  ENROLL_TRY(store::CrlState state, store_.crlState(name));
+  // The base of the deltas: kept for delta_base_seconds, then the next full CRL takes over.
+  bool rotate = state.base_number == 0 || now - state.base_at >= settings_.delta_base_seconds;
+  if (!rotate) {
+    // A delta first: it is small, so a change is out at once even when the full CRL takes
+    // seconds to make (a million entries).
+    ENROLL_TRY(auto early, makeDelta(ca, state.base_number, state.base_revision, now));
+    std::lock_guard<std::mutex> lock(mu_);
+    published_[name].delta = std::move(early);
+  }
+
+  // RFC 5280 3.3: an entry stays until it has appeared on one CRL issued after the certificate
+  // expired; entries of certificates expired longer than one CRL period ago are dropped.
+  ENROLL_TRY(std::vector<store::RevocationEntry> revoked,
+             store_.revokedEntries(name, now - settings_.next_update_seconds));
+  auto full = std::make_shared<PublishedCrl>();
+  ENROLL_TRY(full->number, store_.nextCrlNumber(name));
+  CertificateAuthority::CrlContent content;
+  content.revoked.reserve(revoked.size());
+  for (const auto& e : revoked) content.revoked.push_back({e.serial, e.revoked_at, e.reason});
+  revoked.clear();
+  revoked.shrink_to_fit();
+  content.this_update = now;
+  content.next_update = now + settings_.next_update_seconds;
+  content.crl_number = full->number;
+  if (!settings_.base_url.empty())
+    content.freshest_crl_url = settings_.base_url + deltaCrlPath(name);
+  ENROLL_TRY(full->der, ca.signCrl(content));
+  full->this_update = content.this_update;
+  full->next_update = content.next_update;
+  full->entries = content.revoked.size();
+  content = {};
+
+  int64_t base_number = state.base_number;
+  int64_t base_revision = state.base_revision;
+  if (rotate) {
+    ENROLL_CHECK(store_.setCrlBase(name, full->number, revision, now));
+    base_number = full->number;
+    base_revision = revision;
+  }
+  // The delta published beside the full CRL has a higher number, so clients combine the two.
+  ENROLL_TRY(auto delta, makeDelta(ca, base_number, base_revision, now));
 
   {
     std::lock_guard<std::mutex> lock(mu_);

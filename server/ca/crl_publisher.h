@@ -7,7 +7,8 @@
  *
  * Delta CRLs name a base full CRL that stays the same for settings.delta_base_seconds, and list
  * every certificate whose status changed since that base: revoked, on hold, or released from
- * hold (removeFromCRL).
+ * hold (removeFromCRL). On a change the delta is published first (it is small), then the full
+ * CRL, then a delta numbered above that full CRL.
  */
 #include <condition_variable>
 #include <functional>
@@ -88,6 +89,9 @@ class CrlPublisher {
     int64_t revision = -1;  ///< the revocation revision they reflect
   };
   pki::Result<void> publish(const CertificateAuthority& ca, int64_t revision, std::time_t now);
+  pki::Result<std::shared_ptr<PublishedCrl>> makeDelta(const CertificateAuthority& ca,
+                                                       int64_t base_number, int64_t base_revision,
+                                                       std::time_t now);
   void loop();
 
   std::map<std::string, std::shared_ptr<CertificateAuthority>> cas_;

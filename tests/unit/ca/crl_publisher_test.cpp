@@ -99,11 +99,12 @@ TEST_F(CrlPublisherTest, PublishesAFullAndADeltaCrlWithPersistedNumbers) {
     sk_DIST_POINT_pop_free(freshest, DIST_POINT_free);
     EXPECT_EQ(pki::ErrorCode::kNotFound, publisher.fullCrl("nope").error().code);
   }
-  // Numbers survive a restart and keep growing.
+  // Numbers survive a restart and keep growing: an early delta (3), the full CRL (4), and the
+  // delta published beside it (5), numbered above the full CRL so that clients combine them.
   CrlPublisher again({ca_}, *store_, clock_, settings_);
   ASSERT_TRUE(again.refresh());
-  EXPECT_EQ(3, full(again).number);
-  EXPECT_EQ(4, delta(again).number);
+  EXPECT_EQ(4, full(again).number);
+  EXPECT_EQ(5, delta(again).number);
 }
 
 TEST_F(CrlPublisherTest, ListsRevokedAndHeldCertificatesOnceTheRevisionMoves) {
@@ -113,12 +114,12 @@ TEST_F(CrlPublisherTest, ListsRevokedAndHeldCertificatesOnceTheRevisionMoves) {
   ASSERT_TRUE(store_->setCertificateStatus("a2", CertStatus::kHold, 6, clock_.now()));
   ASSERT_TRUE(publisher.refresh());
   auto f = full(publisher);
-  EXPECT_EQ(3, f.number);
+  EXPECT_EQ(4, f.number);
   EXPECT_EQ(1, f.reasonOf("a1"));
   EXPECT_EQ(6, f.reasonOf("a2"));
   EXPECT_EQ(-2, f.reasonOf("a3"));
   auto d = delta(publisher);
-  EXPECT_EQ(4, d.number);
+  EXPECT_EQ(5, d.number);
   EXPECT_EQ(1, d.delta_base);  // the base stays for delta_base_seconds
   EXPECT_EQ(2, d.entries());
   EXPECT_EQ(1, d.reasonOf("a1"));
@@ -145,7 +146,7 @@ TEST_F(CrlPublisherTest, RepublishesOnlyOnChangeOrWhenHalfTheValidityHasPassed) 
   EXPECT_EQ(1, full(publisher).number);
   clock_.advance(1);  // half the delta's 100 s
   ASSERT_TRUE(publisher.refresh());
-  EXPECT_EQ(3, full(publisher).number);
+  EXPECT_EQ(4, full(publisher).number);
   // After delta_base_seconds, a new full CRL becomes the base.
   clock_.advance(10000);
   ASSERT_TRUE(publisher.refresh());
