@@ -83,6 +83,8 @@ pki::Result<Identity> Authorizer::authenticate(
       identity.device_id = id;
       identity.method = AuthMethod::kBootstrapCertificate;
       identity.bootstrap_fingerprint = verified->leaf.fingerprintSha256();
+      if (!verified->path.empty())
+        identity.bootstrap_ca = verified->path.back().fingerprintSha256();
       return identity;
     }
     // Not a bootstrap certificate: it may be one of our operational certificates.
@@ -165,6 +167,7 @@ pki::Result<Identity> Authorizer::byOperationalCertificate(
   identity.method = AuthMethod::kOperationalCertificate;
   identity.current = leaf;
   identity.bootstrap_fingerprint = record.bootstrap_fingerprint;
+  identity.bootstrap_ca = record.bootstrap_ca;
   return identity;
 }
 

@@ -58,6 +58,8 @@ struct Identity {
   AuthMethod method = AuthMethod::kBootstrapCertificate;
   /** SHA-256 of the bootstrap certificate used (kBootstrapCertificate). */
   std::string bootstrap_fingerprint;
+  /** SHA-256 of the manufacturer CA certificate the bootstrap chain ended at (kept on renewal). */
+  std::string bootstrap_ca;
   /** The operational certificate being renewed (kOperationalCertificate). */
   std::optional<pki::Certificate> current;
   /** The station that asked on the device's behalf (kStation). */

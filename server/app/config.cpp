@@ -1,5 +1,7 @@
 #include "server/app/config.h"
 
+#include "server/ca/crl_publisher.h"
+
 #include "server/store/sqlite/sqlite_dialect.h"
 
 #include <Poco/JSON/Parser.h>
@@ -261,13 +263,32 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
       one.string("key", ca.key);
       one.string("key_passphrase_file", ca.key_passphrase_file);
       one.string("key_passphrase_env", ca.key_passphrase_env);
+      one.string("ocsp_certificate", ca.ocsp_certificate);
+      one.string("ocsp_key", ca.ocsp_key);
       one.done();
+      if (ca.ocsp_certificate.empty()) ca.ocsp_certificate = "ca/" + name + "-ocsp.pem";
+      if (ca.ocsp_key.empty()) ca.ocsp_key = "ca/" + name + "-ocsp.key";
       if (ca.certificate.empty() || ca.key.empty()) {
         throw ConfigError("cas." + name + ": certificate and key are required");
       }
       c.cas[name] = ca;
     }
     cr.done();
+  }
+  if (auto publish = r.object("publish")) {
+    Reader pr(publish, "publish");
+    auto& p = c.publish;
+    pr.string("base_url", p.base_url);
+    pr.integer("crl_next_update_seconds", p.crl_next_update_seconds, 60, 31 * 86400);
+    pr.integer("delta_crl_next_update_seconds", p.delta_crl_next_update_seconds, 60, 31 * 86400);
+    pr.integer("delta_crl_base_seconds", p.delta_crl_base_seconds, 60, 366 * 86400);
+    pr.integer("ocsp_next_update_seconds", p.ocsp_next_update_seconds, 0, 7 * 86400);
+    pr.done();
+    while (!p.base_url.empty() && p.base_url.back() == '/') p.base_url.pop_back();
+    if (!p.base_url.empty() && p.base_url.rfind("http://", 0) != 0 &&
+        p.base_url.rfind("https://", 0) != 0) {
+      throw ConfigError("publish.base_url: must start with http:// (RFC 5280 4.2.1.13)");
+    }
   }
   if (auto scep = r.object("scep")) {
     Reader sr(scep, "scep");
@@ -410,6 +431,7 @@ Loaded loadPki(const Config& c) {
     if (!authority) throw ConfigError("cas." + name + ": " + authority.error().message);
     cas[name] = *authority;
     out.client_ca_names.push_back(chain.back());
+    out.cas[name] = *authority;
   }
   out.labels = std::make_shared<ca::LabelMap>();
   for (const auto& [name, l] : c.labels) {
@@ -417,6 +439,14 @@ Loaded loadPki(const Config& c) {
     label.name = name == "default" ? "" : name;
     label.ca = cas.at(l.ca);
     label.profile = c.profiles.at(l.profile);
+    if (!c.publish.base_url.empty()) {
+      // CDP and AIA point at what this server publishes, unless the profile names its own.
+      auto& p = label.profile;
+      if (p.crl_url.empty()) p.crl_url = c.publish.base_url + ca::fullCrlPath(l.ca);
+      if (p.ocsp_url.empty()) p.ocsp_url = c.publish.base_url + ca::ocspPath();
+      if (p.ca_issuers_url.empty())
+        p.ca_issuers_url = c.publish.base_url + ca::caCertificatePath(l.ca);
+    }
     auto& p = label.policy;
     p.bootstrap_trust = l.bootstrap_trust;
     p.device_id_source = *provisioning::parseDeviceIdSource(l.device_id_from);

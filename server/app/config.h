@@ -31,6 +31,19 @@ struct CaConfig {
   std::string key;          ///< its private key (PEM, possibly encrypted)
   std::string key_passphrase_file;
   std::string key_passphrase_env;
+  /** The delegated OCSP responder (RFC 6960): made by init, or by serve when missing. */
+  std::string ocsp_certificate;  ///< default ca/<name>-ocsp.pem
+  std::string ocsp_key;          ///< default ca/<name>-ocsp.key
+};
+
+/** Where CRLs and OCSP are published, and how often (docs/configuration.md, publish.*). */
+struct PublishConfig {
+  /** Public base URL of the plain HTTP listener; empty: no CDP/AIA URLs are added. */
+  std::string base_url;
+  int crl_next_update_seconds = 86400;
+  int delta_crl_next_update_seconds = 3600;
+  int delta_crl_base_seconds = 86400;
+  int ocsp_next_update_seconds = 3600;
 };
 
 struct TrustAnchorConfig {
@@ -84,6 +97,7 @@ struct Config {
   std::map<std::string, TrustAnchorConfig> trust_anchors;
   std::map<std::string, ca::Profile> profiles;
   std::map<std::string, LabelConfig> labels;
+  PublishConfig publish;
 
   /** An absolute path for a configured (possibly relative) one. */
   std::string path(const std::string& p) const;
@@ -112,6 +126,8 @@ struct Loaded {
   std::vector<pki::Certificate> client_ca_names;
   /** SCEP settings by label ("" default); empty when SCEP is not configured. */
   std::map<std::string, scep::ScepLabelConfig> scep_labels;
+  /** The issuing CAs by configuration name. */
+  std::map<std::string, std::shared_ptr<ca::CertificateAuthority>> cas;
 };
 Loaded loadPki(const Config& config);
 

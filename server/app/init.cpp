@@ -15,6 +15,7 @@
 
 #include "server/admin/operator_identity.h"
 #include "server/app/config.h"
+#include "server/app/ocsp_identity.h"
 #include "server/ca/certificate_builder.h"
 #include "server/ca/profile.h"
 #include "server/ca/serial_generator.h"
@@ -290,6 +291,14 @@ int runInit(const InitOptions& o) {
     admin_cfg->set("ca_certificate", "ca/admin-ca.pem");
     admin_cfg->set("ca_key", "ca/admin-ca.key");
     root->set("admin", admin_cfg);
+    // Where CRLs and OCSP are published: written into every certificate (CDP and AIA).
+    Poco::JSON::Object::Ptr publish = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    std::string public_host = !o.hostnames.empty() ? o.hostnames.front()
+                              : host.empty()       ? std::string("localhost")
+                                                   : host;
+    publish->set("base_url",
+                 o.public_url.empty() ? "http://" + public_host + ":8080" : o.public_url);
+    root->set("publish", publish);
     root->set("trust_anchors", anchors);
     Poco::JSON::Object::Ptr profile = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
     profile->set("lifetime_days", 365);
@@ -332,7 +341,9 @@ int runInit(const InitOptions& o) {
 
     // Validate what we wrote the way serve will, then create the database.
     Config config = loadConfig(dir);
-    loadPki(config);
+    Loaded loaded = loadPki(config);
+    std::ostringstream ocsp_log;
+    ensureOcspSigners(config, loaded, ocsp_log);  // the delegated OCSP responder
     auto store = openStore(config);
     if (!store) throw InitError("database: " + store.error().toString());
 
@@ -357,6 +368,8 @@ int runInit(const InitOptions& o) {
               << ")\n"
               << "  trust anchor " << dir << "/ca/root-ca.pem (give this to devices and clients)\n"
               << "  TLS identity " << dir << "/tls/server.pem\n"
+              << "  OCSP signer  " << dir << "/ca/issuing-ocsp.pem\n"
+              << "  CRL and OCSP " << config.publish.base_url << " (publish.base_url)\n"
               << "  config       " << dir << "/enrolld.json\n"
               << "  database     " << config.path(config.database_path) << "\n";
     std::cout << "  admin API    operator certificate " << dir << "/admin/admin.pem (role admin)\n";

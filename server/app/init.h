@@ -10,7 +10,10 @@ struct InitOptions {
   std::string dir;
   std::string key_type = "ec-p256";
   std::string organization = "enrolld";
-  std::vector<std::string> hostnames;            ///< extra DNS names for the TLS certificate
+  std::vector<std::string> hostnames;  ///< extra DNS names for the TLS certificate
+  /** publish.base_url (CRL and OCSP URLs in certificates); default http://HOST:8080 with the
+   * first --hostname, else this host's name. */
+  std::string public_url;
   std::vector<std::string> trust_bootstrap_cas;  ///< manufacturer CA files for the default label
   bool demo = false;
   // Import an existing issuing CA instead of creating one.

@@ -15,6 +15,7 @@
 #include "server/admin/operator_identity.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
+#include "server/app/revoke_command.h"
 #include "server/app/serve.h"
 #include "server/store/sqlite/sqlite_dialect.h"
 
@@ -26,7 +27,10 @@ Usage:
   enrolld init DIR [options]     create a CA, TLS identity, configuration and database in DIR
       --key-type T               CA key: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519
       --org NAME                 organization in the CA names (default "enrolld")
-      --hostname NAME            extra DNS name for the TLS certificate (repeatable)
+      --hostname NAME            extra DNS name for the TLS certificate (repeatable); the first
+                                 one is the host of publish.base_url
+      --public-url URL           publish.base_url: where CRLs and OCSP are reached, written into
+                                 certificates (default http://<first --hostname or this host>:8080)
       --trust-bootstrap-ca FILE  trust this manufacturer CA (PEM) for bootstrap certificates
                                  on the default label (repeatable)
       --demo                     also create a demo manufacturer CA and three devices under DIR/demo
@@ -37,7 +41,8 @@ Usage:
       --key-passphrase-env VAR   ... or from an environment variable (never from a flag)
   enrolld serve DIR [options]    run the server in the foreground
       --listen-est HOST:PORT     EST over HTTPS listener (default from enrolld.json, 0.0.0.0:8443)
-      --listen-http HOST:PORT    plain HTTP listener (SCEP, CRL, OCSP; not in this version)
+      --listen-http HOST:PORT    plain HTTP listener: SCEP, CRLs (/crl/<ca>.crl, /crl/<ca>-delta.crl),
+                                 CA certificates (/ca/<ca>.crt) and OCSP (/ocsp)
       --listen-coap HOST:PORT    EST-coaps listener, UDP/DTLS (default from enrolld.json, 0.0.0.0:5684)
       --listen-admin HOST:PORT   admin API listener, HTTPS (default from enrolld.json, 127.0.0.1:9443)
       --listen-metrics HOST:PORT Prometheus /metrics, plain HTTP (default from enrolld.json, 127.0.0.1:9464)
@@ -63,10 +68,7 @@ Usage:
   enrolld operators DIR add NAME --role viewer|operator|admin --out PREFIX | remove NAME | list
                                  operators of the admin API (offline, e.g. for recovery): add
                                  makes a key and a certificate from the admin CA and pins it
-  enrolld revoke DIR SERIAL [--reason N | --hold | --release]
-                                 revoke one certificate (RFC 5280 reason code, default 0), put
-                                 it on hold, or release it from hold
-  enrolld --help | --version
+%REVOKE%  enrolld --help | --version
 
 Signals: SIGTERM/SIGINT drain requests in flight and exit; SIGHUP reloads trust anchors,
 profiles and labels from enrolld.json. Every configuration key: docs/configuration.md.
@@ -412,40 +414,7 @@ int runStations(const std::vector<std::string>& args) {
   }
 }
 
-int runRevoke(const std::vector<std::string>& args) {
-  if (args.size() < 2)
-    return usageError("usage: enrolld revoke DIR SERIAL [--reason N | --hold | --release]");
-  auto status = enroll::store::CertStatus::kRevoked;
-  int reason = 0;
-  for (size_t i = 2; i < args.size(); ++i) {
-    if (args[i] == "--reason" && i + 1 < args.size()) {
-      reason = std::atoi(args[++i].c_str());
-      if (reason < 0 || reason > 10 || reason == 7)
-        return usageError("--reason must be an RFC 5280 CRLReason (0-10, not 7)");
-    } else if (args[i] == "--hold") {
-      status = enroll::store::CertStatus::kHold;
-      reason = 6;
-    } else if (args[i] == "--release") {
-      status = enroll::store::CertStatus::kGood;
-    } else {
-      return usageError("unknown option " + args[i]);
-    }
-  }
-  try {
-    auto store = openStoreOf(args[0]);
-    std::string serial = args[1];
-    for (auto& ch : serial) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size() - 1));
-    auto done = store->setCertificateStatus(serial, status, reason, std::time(nullptr));
-    if (!done) throw std::runtime_error(done.error().message);
-    std::cout << "enrolld: certificate " << serial << " is now "
-              << enroll::store::certStatusName(status) << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "enrolld revoke: " << e.what() << "\n";
-    return 1;
-  }
-}
+int runRevoke(const std::vector<std::string>& args) { return enroll::app::runRevokeCommand(args); }
 
 }  // namespace
 
@@ -454,7 +423,9 @@ namespace {
 int runCommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
+    std::string usage = kUsage;
+    usage.replace(usage.find("%REVOKE%"), 8, enroll::app::kRevokeUsage);
+    std::cout << usage;
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
@@ -478,6 +449,8 @@ int runCommand(int argc, char** argv) {
           o.organization = value(i);
         else if (a == "--hostname")
           o.hostnames.push_back(value(i));
+        else if (a == "--public-url")
+          o.public_url = value(i);
         else if (a == "--trust-bootstrap-ca")
           o.trust_bootstrap_cas.push_back(value(i));
         else if (a == "--demo")

@@ -15,7 +15,10 @@
 #include "provisioning/authorizer.h"
 #include "server/admin/admin_service.h"
 #include "server/app/config.h"
+#include "server/app/ocsp_identity.h"
+#include "server/ca/crl_publisher.h"
 #include "server/ca/enrollment_service.h"
+#include "server/ca/ocsp_responder.h"
 #include "server/ca/store_scep_directory.h"
 #include "server/metrics/metered_enroller.h"
 #include "server/store/sql_store.h"
@@ -153,6 +156,39 @@ int runServe(const ServeOptions& options) {
         [&enrollment](const std::string& label) { return enrollment.label(label).has_value(); },
         admin_ca ? &*admin_ca : nullptr});
   }
+  // Revocation: CRLs made from the store (and again whenever its revocation revision moves), and
+  // the OCSP responder with a delegated signer per CA.
+  std::vector<std::shared_ptr<ca::CertificateAuthority>> authorities;
+  for (const auto& [name, authority] : loaded.cas) authorities.push_back(authority);
+  ca::CrlSettings crl_settings;
+  crl_settings.next_update_seconds = config.publish.crl_next_update_seconds;
+  crl_settings.delta_next_update_seconds = config.publish.delta_crl_next_update_seconds;
+  crl_settings.delta_base_seconds = config.publish.delta_crl_base_seconds;
+  crl_settings.base_url = config.publish.base_url;
+  ca::CrlPublisher crl_publisher(
+      authorities, **store, clock, crl_settings,
+      [](const std::vector<std::pair<std::string, std::string>>& fields) {
+        std::vector<transport::LogField> line;
+        for (const auto& [k, v] : fields) line.push_back({k, v});
+        transport::logLine(line);
+      });
+  // The first CRLs are made on the publisher's thread: a large CRL does not delay the listeners
+  // (until it is there, /crl/ answers 503 and SCEP GetCRL signs one itself).
+  crl_publisher.start();
+  scep_directory.setCrlPublisher(&crl_publisher);
+  std::unique_ptr<ca::OcspResponder> ocsp;
+  try {
+    auto signers = ensureOcspSigners(config, loaded, std::cerr);
+    auto created =
+        ca::OcspResponder::create(std::move(signers), **store, clock,
+                                  ca::OcspSettings{config.publish.ocsp_next_update_seconds, 64});
+    if (!created) throw ConfigError(created.error().toString());
+    ocsp = std::move(created).value();
+  } catch (const std::exception& e) {
+    std::cerr << "enrolld serve: OCSP responder: " << e.what() << "\n";
+    return 1;
+  }
+  transport::RevocationEndpoints revocation{&crl_publisher, ocsp.get()};
 
   Poco::Net::initializeSSL();
   std::vector<std::unique_ptr<transport::HttpListener>> listeners;
@@ -172,7 +208,7 @@ int runServe(const ServeOptions& options) {
         listeners.push_back(std::make_unique<transport::HttpListener>(
             "http", settings, nullptr,
             new transport::PlainHttpHandlerFactory(scep_service ? &*scep_service : nullptr,
-                                                   config.max_body_bytes)));
+                                                   config.max_body_bytes, revocation)));
       } else if (name == "admin") {
         transport::TlsSettings tls{config.path(config.tls_certificate),
                                    config.path(config.tls_key),
@@ -225,6 +261,12 @@ int runServe(const ServeOptions& options) {
     } else {
       std::cout << "listening http http://" << base << "/\n";
       if (scep_service) std::cout << "  SCEP: http://" << base << "/scep (and /scep/<label>)\n";
+      for (const auto& [name, authority] : loaded.cas) {
+        std::cout << "  CRL: http://" << base << ca::fullCrlPath(name) << " (delta "
+                  << ca::deltaCrlPath(name) << "), CA certificate " << ca::caCertificatePath(name)
+                  << "\n";
+      }
+      std::cout << "  OCSP: http://" << base << ca::ocspPath() << "\n";
     }
   }
   if (coap_listener) {
@@ -263,6 +305,7 @@ int runServe(const ServeOptions& options) {
   if (coap_listener) coap_listener->stop();
   for (auto& l : listeners) l->stop();  // drains requests in flight
   listeners.clear();
+  crl_publisher.stop();
   transport::setLogObserver(nullptr);  // the registry it feeds ends with this function
   Poco::Net::uninitializeSSL();
   transport::logLine({{"event", "stopped"}});

@@ -68,50 +68,115 @@ namespace enroll::ca {
 pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocation>& revoked,
                                                       std::time_t now, std::time_t next_update,
                                                       int64_t crl_number) const {
+  CrlContent content;
+  content.revoked = revoked;
+  content.this_update = now;
+  content.next_update = now + next_update;
+  content.crl_number = crl_number;
+  return signCrl(content);
+}
+
+namespace {
+
+/** Adds a CRL extension made by OpenSSL's configuration syntax ("URI:http://..."). */
+bool addConfExtension(X509_CRL* crl, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, crl, 0);
+  pki::UniquePtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  return ext && X509_CRL_add_ext(crl, ext.get(), -1) == 1;
+}
+
+/** The serial as an ASN1_INTEGER from lower-case hex; null for bad hex. */
+pki::UniquePtr<ASN1_STRING> serialFromHex(const std::string& hex) {
+  BIGNUM* raw = nullptr;
+  if (hex.empty() || BN_hex2bn(&raw, hex.c_str()) != static_cast<int>(hex.size())) {
+    BN_free(raw);
+    return nullptr;
+  }
+  pki::UniquePtr<BIGNUM> bn(raw);
+  return pki::UniquePtr<ASN1_STRING>(BN_to_ASN1_INTEGER(bn.get(), nullptr));
+}
+
+}  // namespace
+
+pki::Result<pki::Bytes> CertificateAuthority::signCrl(const CrlContent& content) const {
   pki::UniquePtr<X509_CRL> crl(X509_CRL_new());
+  if (!crl) return pki::opensslError(pki::ErrorCode::kInternal, "out of memory");
   X509_CRL_set_version(crl.get(), 1);  // v2
   X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(certificate().native()));
-  pki::UniquePtr<ASN1_STRING> t(ASN1_TIME_set(nullptr, now));
+  pki::UniquePtr<ASN1_STRING> t(ASN1_TIME_set(nullptr, content.this_update));
   X509_CRL_set1_lastUpdate(crl.get(), t.get());
-  pki::UniquePtr<ASN1_STRING> n(ASN1_TIME_set(nullptr, now + next_update));
+  pki::UniquePtr<ASN1_STRING> n(ASN1_TIME_set(nullptr, content.next_update));
   X509_CRL_set1_nextUpdate(crl.get(), n.get());
-  for (const auto& r : revoked) {
-    pki::UniquePtr<BIGNUM> bn;
-    BIGNUM* raw = nullptr;
-    if (BN_hex2bn(&raw, r.serial_hex.c_str()) == 0) continue;
-    bn.reset(raw);
-    X509_REVOKED* entry = X509_REVOKED_new();
-    ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn.get(), nullptr);
-    X509_REVOKED_set_serialNumber(entry, serial);
-    ASN1_INTEGER_free(serial);
+  // Entries share their reason extensions' encodings: one ASN1_ENUMERATED per reason.
+  for (const auto& r : content.revoked) {
+    pki::UniquePtr<ASN1_STRING> serial = serialFromHex(r.serial_hex);
+    if (!serial) continue;  // never stored by us; skipped rather than failing the whole CRL
+    pki::UniquePtr<X509_REVOKED> entry(X509_REVOKED_new());
+    if (!entry) return pki::opensslError(pki::ErrorCode::kInternal, "out of memory");
+    X509_REVOKED_set_serialNumber(entry.get(), serial.get());
     pki::UniquePtr<ASN1_STRING> when(ASN1_TIME_set(nullptr, r.revoked_at));
-    X509_REVOKED_set_revocationDate(entry, when.get());
+    X509_REVOKED_set_revocationDate(entry.get(), when.get());
+    // RFC 5280 5.3.1: the reason code extension is absent rather than "unspecified".
     if (r.reason > 0) {
       pki::UniquePtr<ASN1_STRING> reason(ASN1_ENUMERATED_new());
       ASN1_ENUMERATED_set(reason.get(), r.reason);
-      X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason.get(), 0, 0);
+      X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, reason.get(), 0, 0);
     }
-    X509_CRL_add0_revoked(crl.get(), entry);
+    if (X509_CRL_add0_revoked(crl.get(), entry.get()) != 1)
+      return pki::opensslError(pki::ErrorCode::kInternal, "adding a CRL entry failed");
+    (void)entry.release();  // owned by the CRL now
   }
   X509_CRL_sort(crl.get());
   pki::UniquePtr<ASN1_INTEGER> number(ASN1_INTEGER_new());
-  ASN1_INTEGER_set_int64(number.get(), crl_number);
+  ASN1_INTEGER_set_int64(number.get(), content.crl_number);
   X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, certificate().native(), nullptr, nullptr, crl.get(), 0);
-  pki::UniquePtr<X509_EXTENSION> akid(
-      X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (akid) X509_CRL_add_ext(crl.get(), akid.get(), -1);
+  if (content.delta_base > 0) {
+    // RFC 5280 5.2.4: the delta CRL indicator is critical and names the base CRL number.
+    pki::UniquePtr<ASN1_INTEGER> base(ASN1_INTEGER_new());
+    ASN1_INTEGER_set_int64(base.get(), content.delta_base);
+    X509_CRL_add1_ext_i2d(crl.get(), NID_delta_crl, base.get(), 1, 0);
+  }
+  if (!addConfExtension(crl.get(), certificate().native(), NID_authority_key_identifier,
+                        "keyid:always")) {
+    pki::drainOpensslErrors();  // a CA without a subject key identifier: no AKI
+  }
+  if (content.delta_base == 0 && !content.freshest_crl_url.empty() &&
+      !addConfExtension(crl.get(), certificate().native(), NID_freshest_crl,
+                        "URI:" + content.freshest_crl_url)) {
+    return pki::opensslError(pki::ErrorCode::kInvalidArgument, "bad Freshest CRL URL");
+  }
   if (X509_CRL_sign(crl.get(), key_.native(), signingDigest(key_.native())) <= 0) {
     return pki::opensslError(pki::ErrorCode::kInternal, "signing the CRL failed");
   }
-  unsigned char* der = nullptr;
-  int len = i2d_X509_CRL(crl.get(), &der);
+  int len = i2d_X509_CRL(crl.get(), nullptr);
   if (len <= 0) return pki::opensslError(pki::ErrorCode::kInternal, "encoding the CRL failed");
-  pki::Bytes out(der, der + len);
-  OPENSSL_free(der);
+  pki::Bytes out(static_cast<size_t>(len));
+  unsigned char* p = out.data();
+  i2d_X509_CRL(crl.get(), &p);
   return out;
+}
+
+pki::Result<pki::Certificate> CertificateAuthority::issueOcspResponder(EVP_PKEY* public_key,
+                                                                       const std::string& subject,
+                                                                       const ASN1_INTEGER* serial,
+                                                                       std::time_t now,
+                                                                       int days) const {
+  ENROLL_TRY(auto name, parseName(subject));
+  std::time_t not_after = now + static_cast<std::time_t>(days) * 86400;
+  if (not_after > certificate().notAfter()) not_after = certificate().notAfter();
+  if (not_after <= now) return makeError(ErrorCode::kUnavailable, "the issuing CA has expired");
+  CertificateBuilder b;
+  b.subject(name.get())
+      .publicKey(public_key)
+      .serial(serial)
+      .validity(now - 300, not_after)
+      .basicConstraints(false)
+      .keyUsage({"digitalSignature"})
+      .extendedKeyUsage({"OCSPSigning"})
+      .ocspNoCheck();
+  return b.sign(key_.native(), &certificate());
 }
 
 }  // namespace enroll::ca

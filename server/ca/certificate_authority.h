@@ -43,6 +43,29 @@ class CertificateAuthority {
   pki::Result<pki::Bytes> signCrl(const std::vector<Revocation>& revoked, std::time_t now,
                                   std::time_t next_update, int64_t crl_number) const;
 
+  /** What a full or delta CRL says (RFC 5280 5). */
+  struct CrlContent {
+    /** Entries; reason 8 (removeFromCRL) only in a delta CRL, for a release from hold. */
+    std::vector<Revocation> revoked;
+    std::time_t this_update = 0;
+    std::time_t next_update = 0;  ///< absolute time
+    int64_t crl_number = 0;
+    /** Non-zero: a delta CRL against the full CRL with this number (DeltaCRLIndicator). */
+    int64_t delta_base = 0;
+    /** For a full CRL: where its delta CRLs are published (Freshest CRL, RFC 5280 5.2.6). */
+    std::string freshest_crl_url;
+  };
+  /** Signs a full or delta CRL with this CA's key. */
+  pki::Result<pki::Bytes> signCrl(const CrlContent& content) const;
+
+  /**
+   * Issues a delegated OCSP responder certificate (RFC 6960 4.2.2.2): id-kp-OCSPSigning,
+   * id-pkix-ocsp-nocheck, digitalSignature, valid from now for days (never past this CA).
+   */
+  pki::Result<pki::Certificate> issueOcspResponder(EVP_PKEY* public_key, const std::string& subject,
+                                                   const ASN1_INTEGER* serial, std::time_t now,
+                                                   int days) const;
+
  private:
   CertificateAuthority(std::string name, std::vector<pki::Certificate> chain, pki::PrivateKey key)
       : name_(std::move(name)), chain_(std::move(chain)), key_(std::move(key)) {}

@@ -81,6 +81,11 @@ CertificateBuilder& CertificateBuilder::authorityInfoAccess(const std::string& o
   return *this;
 }
 
+CertificateBuilder& CertificateBuilder::ocspNoCheck() {
+  exts_.emplace_back(NID_id_pkix_OCSP_noCheck, "yes");  // the value is ignored: NULL content
+  return *this;
+}
+
 /** Builds a GENERAL_NAMES from "TYPE:value" strings without OpenSSL's comma-separated config
  * syntax. */
 static pki::Result<pki::UniquePtr<GENERAL_NAMES>> buildGeneralNames(

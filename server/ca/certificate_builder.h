@@ -30,6 +30,8 @@ class CertificateBuilder {
   CertificateBuilder& crlDistributionPoint(const std::string& url);
   CertificateBuilder& authorityInfoAccess(const std::string& ocsp_url,
                                           const std::string& ca_issuers_url);
+  /** id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): for delegated OCSP responder certificates. */
+  CertificateBuilder& ocspNoCheck();
   /** Signs with the issuer's key; without an issuer certificate the result is self-signed. */
   pki::Result<pki::Certificate> sign(EVP_PKEY* issuer_key,
                                      const pki::Certificate* issuer = nullptr);

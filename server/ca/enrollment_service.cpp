@@ -207,6 +207,7 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
     rec.issued_at = now;
     rec.public_key_sha256 = cert.publicKeyFingerprint();
     rec.bootstrap_fingerprint = identity.bootstrap_fingerprint;
+    rec.bootstrap_ca = identity.bootstrap_ca;
     rec.station = identity.station;
     rec.der = cert.toDer();
     issuance.event = store::EnrollmentEvent{

@@ -16,6 +16,10 @@ pki::Result<pki::Certificate> StoreScepDirectory::findCertificate(std::string_vi
 
 pki::Result<pki::Bytes> StoreScepDirectory::currentCrlDer(std::string_view label) {
   ENROLL_TRY(std::shared_ptr<CertificateAuthority> ca, enroller_.authorityOf(label));
+  if (publisher_) {
+    auto published = publisher_->fullCrl(ca->name());
+    if (published) return (*published)->der;
+  }
   ENROLL_TRY(std::vector<store::CertificateRecord> revoked, store_.revokedCertificates(ca->name()));
   std::vector<CertificateAuthority::Revocation> entries;
   for (const auto& r : revoked) entries.push_back({r.serial, r.revoked_at, r.revocation_reason});

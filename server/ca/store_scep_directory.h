@@ -1,6 +1,7 @@
 #pragma once
 /** StoreScepDirectory: the ScepDirectory SCEP needs, over the store and the enrollment core. */
 #include "protocols/scep/scep_directory.h"
+#include "server/ca/crl_publisher.h"
 #include "server/ca/enrollment_service.h"
 
 namespace enroll::ca {
@@ -12,7 +13,9 @@ class StoreScepDirectory final : public scep::ScepDirectory {
 
   pki::Result<pki::Certificate> findCertificate(std::string_view issuer,
                                                 std::string_view serial_hex) override;
-  /** A CRL made now from the store (numbered by time, valid for a day). */
+  /** GetCRL answers with the published full CRL from now on (none: one made on each request). */
+  void setCrlPublisher(const CrlPublisher* publisher) { publisher_ = publisher; }
+  /** The published full CRL, or (without a publisher) one made now, numbered by time. */
   pki::Result<pki::Bytes> currentCrlDer(std::string_view label) override;
   pki::Result<bool> bindTransaction(std::string_view label, std::string_view transaction_id,
                                     std::string_view public_key_sha256) override;
@@ -25,6 +28,7 @@ class StoreScepDirectory final : public scep::ScepDirectory {
   EnrollmentService& enroller_;
   store::Store& store_;
   const pki::Clock& clock_;
+  const CrlPublisher* publisher_ = nullptr;
 };
 
 }  // namespace enroll::ca

@@ -20,6 +20,13 @@ CertStatus parseCertStatus(const std::string& s) {
   return CertStatus::kGood;
 }
 
+bool CertificateSelector::empty() const {
+  return serials.empty() && device_ids.empty() && model.empty() && batch.empty() &&
+         product_line.empty() && device_labels.empty() && label.empty() && bootstrap_ca.empty() &&
+         station.empty() && issued_from == 0 && issued_to == 0 && expiring_before == 0 &&
+         !status.has_value();
+}
+
 std::string deviceStateName(DeviceState s) {
   switch (s) {
     case DeviceState::kExpected:

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pki/encoding.h"
 
@@ -32,7 +34,71 @@ struct CertificateRecord {
   std::string public_key_sha256;
   std::string bootstrap_fingerprint;  ///< SHA-256 of the bootstrap certificate used, if any
   std::string station;                ///< station that asked on the device's behalf, if any
+  /** SHA-256 hex of the manufacturer CA certificate the bootstrap chain ended at, if any. */
+  std::string bootstrap_ca;
   pki::Bytes der;
+};
+
+/**
+ * Which certificates an operation applies to; every set field must match (AND). An empty
+ * string, an empty list, 0 or nullopt means "any".
+ */
+struct CertificateSelector {
+  std::vector<std::string> serials;  ///< lower-case hex
+  std::vector<std::string> device_ids;
+  std::string model, batch, product_line;            ///< registry fields (devices table)
+  std::map<std::string, std::string> device_labels;  ///< registry free-form labels key=value
+  std::string label;  ///< enrollment label (EST/SCEP path); "default" is the unlabelled path
+  /** SHA-256 hex of the manufacturer CA certificate the bootstrap chain ended at. */
+  std::string bootstrap_ca;
+  std::string station;                         ///< station that asked
+  std::time_t issued_from = 0, issued_to = 0;  ///< issued_from <= issued_at < issued_to; 0 = open
+  std::time_t expiring_before = 0;             ///< not_after < this; 0 = open
+  std::optional<CertStatus> status;
+  /** True when nothing is set. */
+  bool empty() const;
+};
+
+/** A status change applied to many certificates (RevocationStore::changeCertificateStatus). */
+struct StatusChange {
+  /** kRevoked (from good or hold), kHold (from good) or kGood (release, from hold). */
+  CertStatus status = CertStatus::kRevoked;
+  int reason = 0;  ///< RFC 5280 CRLReason; ignored for kGood
+  std::time_t at = 0;
+};
+
+/** What one chunk of a status change did. */
+struct StatusChunk {
+  int64_t changed = 0;   ///< rows whose status changed in this (committed) chunk
+  std::string cursor;    ///< opaque: pass it as `after` to continue; empty when nothing was left
+  int64_t revision = 0;  ///< the revocation revision this chunk committed as (0: none)
+};
+
+/** One certificate as a CRL or an OCSP response needs it. */
+struct RevocationEntry {
+  std::string serial;
+  CertStatus status = CertStatus::kGood;  ///< kGood in a delta: released from hold
+  std::time_t revoked_at = 0;
+  int reason = 0;
+};
+
+/** The status of one certificate (OCSP). */
+struct CertificateStatusRecord {
+  std::string serial;
+  std::string issuer;
+  CertStatus status = CertStatus::kGood;
+  std::time_t revoked_at = 0;
+  int reason = 0;
+  std::time_t not_after = 0;
+};
+
+/** Persisted CRL numbering of one issuing CA (RFC 5280 5.2.3, 5.2.4). */
+struct CrlState {
+  std::string issuer;
+  int64_t crl_number = 0;     ///< the last number given to any CRL (full or delta) of the issuer
+  int64_t base_number = 0;    ///< the full CRL delta CRLs refer to (0: none yet)
+  int64_t base_revision = 0;  ///< revocation revision that base full CRL reflects
+  std::time_t base_at = 0;    ///< when the base was made
 };
 
 /** Device states in the registry. */

@@ -31,11 +31,33 @@ class SqlDialect {
    */
   virtual pki::ErrorCode classify(const Poco::Exception& e) const = 0;
   /**
-   * An SQL expression for the text value of one key of a JSON object column, with one `?` that
-   * takes jsonKeyParameter(key). Keys are checked by the caller ([A-Za-z0-9_.-]).
+   * An SQL expression for the text value under one key of a JSON object held in a TEXT column,
+   * with one `?` placeholder for the value jsonKeyParameter(key) returns.
    */
   virtual std::string jsonTextField(const std::string& column) const = 0;
+  /** What to bind for jsonTextField's placeholder to read key. */
   virtual std::string jsonKeyParameter(const std::string& key) const = 0;
+  /**
+   * An SQL condition "column is one of the list", with one `?` placeholder bound to the list as
+   * a JSON array of strings: any length, one parameter.
+   */
+  virtual std::string inJsonList(const std::string& column) const = 0;
+  /**
+   * The column in a form the planner does not use an index for (SQLite: "+column"), so that a
+   * keyset walk in primary key order stays one pass instead of sorting a large match per chunk.
+   */
+  virtual std::string unindexed(const std::string& column) const = 0;
+  /**
+   * The key bulk status changes walk the certificates table by: its physical order where the
+   * database has one (SQLite: rowid), so that each chunk rewrites neighbouring pages once rather
+   * than pages all over the table. A PostgreSQL dialect returns the serial (text).
+   */
+  virtual std::string chunkKey() const = 0;
+  /** True when chunkKey() is an integer (the cursor is then its decimal text). */
+  virtual bool chunkKeyIsInteger() const = 0;
+  /** Per-session settings for one bulk write transaction (a larger page cache), and back. */
+  virtual void beginBulkWrite(Poco::Data::Session& session) const = 0;
+  virtual void endBulkWrite(Poco::Data::Session& session) const = 0;
 };
 
 }  // namespace enroll::store

@@ -69,15 +69,29 @@ const std::vector<std::vector<std::string>>& schemaMigrations() {
           "CREATE INDEX certificates_station ON certificates(station)",
       },
       {
+          // Bulk revocation, CRL and OCSP (server/store/sql_revocation_store.cpp).
+          "ALTER TABLE certificates ADD COLUMN bootstrap_ca TEXT NOT NULL DEFAULT ''",
+          "ALTER TABLE certificates ADD COLUMN status_revision {bigint} NOT NULL DEFAULT 0",
+          "CREATE INDEX certificates_status_revision ON certificates(issuer, status_revision)",
+          "CREATE INDEX certificates_bootstrap_ca ON certificates(bootstrap_ca)",
+          "CREATE INDEX certificates_issued_at ON certificates(issued_at)",
+          "CREATE INDEX devices_batch ON devices(batch)",
+          "CREATE INDEX devices_model ON devices(model)",
+          "CREATE INDEX devices_product_line ON devices(product_line)",
+          "CREATE TABLE revocation_state (id INTEGER PRIMARY KEY, revision {bigint} NOT NULL)",
+          "INSERT INTO revocation_state (id, revision) VALUES (1, 0)",
+          "CREATE TABLE crl_state (issuer TEXT PRIMARY KEY, crl_number {bigint} NOT NULL,"
+          " base_number {bigint} NOT NULL, base_revision {bigint} NOT NULL,"
+          " base_at {bigint} NOT NULL)",
+      },
+      {
+          // The admin API: operators and the hash-chained audit log.
           "CREATE TABLE operators (name TEXT PRIMARY KEY, certificate_sha256 TEXT NOT NULL UNIQUE,"
           " role TEXT NOT NULL, created_at {bigint} NOT NULL)",
           "CREATE TABLE audit_log (seq {bigint} PRIMARY KEY, at {bigint} NOT NULL,"
           " actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
           " outcome TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,"
           " hash TEXT NOT NULL)",
-          "CREATE INDEX devices_batch ON devices(batch)",
-          "CREATE INDEX devices_model ON devices(model)",
-          "CREATE INDEX devices_product_line ON devices(product_line)",
           "CREATE INDEX devices_state ON devices(state)",
       },
   };
@@ -202,11 +216,11 @@ namespace {
 constexpr const char* kCertColumns =
     "serial, issuer, device_id, label, profile, protocol, subject, not_before, not_after,"
     " issued_at, status, revoked_at, revocation_reason, public_key_sha256,"
-    " bootstrap_fingerprint, station, der";
+    " bootstrap_fingerprint, station, der, bootstrap_ca";
 
 using CertRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
                             std::string, std::string, Int64, Int64, Int64, std::string, Int64, int,
-                            std::string, std::string, std::string, Poco::Data::BLOB>;
+                            std::string, std::string, std::string, Poco::Data::BLOB, std::string>;
 
 CertificateRecord fromRow(const CertRow& r) {
   CertificateRecord c;
@@ -228,6 +242,7 @@ CertificateRecord fromRow(const CertRow& r) {
   c.station = r.get<15>();
   const auto& blob = r.get<16>();
   c.der.assign(blob.rawContent(), blob.rawContent() + blob.size());
+  c.bootstrap_ca = r.get<17>();
   return c;
 }
 
@@ -236,11 +251,11 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
   Int64 nb = c.not_before, na = c.not_after, ia = c.issued_at, ra = c.revoked_at;
   std::string status = certStatusName(c.status);
   s << "INSERT INTO certificates (" << kCertColumns
-    << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(c.serial), bind(c.issuer), bind(c.device_id), bind(c.label), bind(c.profile),
       bind(c.protocol), bind(c.subject), bind(nb), bind(na), bind(ia), bind(status), bind(ra),
       bind(c.revocation_reason), bind(c.public_key_sha256), bind(c.bootstrap_fingerprint),
-      bind(c.station), bind(der), now;
+      bind(c.station), bind(der), bind(c.bootstrap_ca), now;
 }
 
 /**
@@ -322,20 +337,8 @@ Result<std::vector<CertificateRecord>> SqlStore::revokedCertificates(const std::
   });
 }
 
-Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatus status,
-                                            int reason, std::time_t at) {
-  return write<void>("set certificate status", [&](Poco::Data::Session& s) -> Result<void> {
-    Int64 when = status == CertStatus::kGood ? 0 : at;
-    int why = status == CertStatus::kGood ? 0 : reason;
-    Poco::Data::Statement st(s);
-    st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ? WHERE serial "
-          "= ?",
-        bind(certStatusName(status)), bind(when), bind(why), bind(serial);
-    if (st.execute() == 0)
-      return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
-    return pki::ok();
-  });
-}
+// setCertificateStatus lives in sql_revocation_store.cpp: every status change bumps the
+// revocation revision.
 
 // ---- devices
 

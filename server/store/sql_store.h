@@ -82,6 +82,26 @@ class SqlStore final : public Store {
   Result<void> commitIssuance(const Issuance& issuance) override;
   Result<int> schemaVersion() override;
 
+  // RevocationStore: defined in sql_revocation_store.cpp.
+  Result<int64_t> countCertificates(const CertificateSelector& selector) override;
+  Result<std::vector<CertificateRecord>> listCertificates(const CertificateSelector& selector,
+                                                          int64_t limit,
+                                                          const std::string& after_serial) override;
+  Result<StatusChunk> changeCertificateStatus(const CertificateSelector& selector,
+                                              const StatusChange& change, const std::string& after,
+                                              int64_t limit) override;
+  Result<int64_t> blockDevices(const CertificateSelector& selector, std::time_t at) override;
+  Result<int64_t> revocationRevision() override;
+  Result<std::vector<RevocationEntry>> revokedEntries(const std::string& issuer,
+                                                      std::time_t not_after_from) override;
+  Result<std::vector<RevocationEntry>> statusChangesSince(const std::string& issuer,
+                                                          int64_t revision) override;
+  Result<CertificateStatusRecord> certificateStatus(const std::string& serial) override;
+  Result<CrlState> crlState(const std::string& issuer) override;
+  Result<int64_t> nextCrlNumber(const std::string& issuer) override;
+  Result<void> setCrlBase(const std::string& issuer, int64_t base_number, int64_t base_revision,
+                          std::time_t at) override;
+
  private:
   SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection, int max_sessions);
   Result<void> migrate();
@@ -91,6 +111,9 @@ class SqlStore final : public Store {
   /** run() for statements that write. */
   template <typename T, typename Fn>
   Result<T> write(const char* what, Fn&& fn);
+  /** run()/write() for sql_revocation_store.cpp (defined there). */
+  template <typename T, typename Fn>
+  Result<T> revocationSession(const char* what, bool writes, Fn&& fn);
 
   std::unique_ptr<SqlDialect> dialect_;
   std::unique_ptr<SessionPool> pool_;

@@ -31,6 +31,57 @@ class CertificateStore {
                                             int reason, std::time_t at) = 0;
 };
 
+/**
+ * Bulk revocation, CRL and OCSP: certificate selection, chunked status changes, and the
+ * revocation revision that publishers poll. Every status change, single or bulk, bumps the
+ * revision in the same transaction and stamps the changed rows with it, so a delta CRL is "the
+ * rows stamped after the base's revision" and several nodes on one database see the same
+ * sequence.
+ */
+class RevocationStore {
+ public:
+  virtual ~RevocationStore() = default;
+  /** How many certificates match (any status unless the selector says). */
+  virtual Result<int64_t> countCertificates(const CertificateSelector& selector) = 0;
+  /**
+   * Matching certificates ordered by serial, at most limit (1-10000), those with a serial
+   * greater than after_serial ("" from the start): keyset pagination.
+   */
+  virtual Result<std::vector<CertificateRecord>> listCertificates(
+      const CertificateSelector& selector, int64_t limit, const std::string& after_serial) = 0;
+  /**
+   * Applies change to at most limit matching certificates whose status it actually changes
+   * (revoke: good or hold; hold: good; release: hold), in one committed transaction, walking the
+   * table from the opaque cursor after ("" at the start). Idempotent: call again with the
+   * returned cursor until it comes back empty; a new walk from "" finds nothing left to change.
+   */
+  virtual Result<StatusChunk> changeCertificateStatus(const CertificateSelector& selector,
+                                                      const StatusChange& change,
+                                                      const std::string& after, int64_t limit) = 0;
+  /** Sets the devices of matching certificates to blocked (not retired ones); how many changed. */
+  virtual Result<int64_t> blockDevices(const CertificateSelector& selector, std::time_t at) = 0;
+  /** The revocation revision: grows with every committed status change (cheap to poll). */
+  virtual Result<int64_t> revocationRevision() = 0;
+  /** Revoked and held certificates of an issuer with not_after >= not_after_from (full CRL). */
+  virtual Result<std::vector<RevocationEntry>> revokedEntries(const std::string& issuer,
+                                                              std::time_t not_after_from) = 0;
+  /**
+   * Certificates of an issuer whose status changed after revision (delta CRL), with their
+   * status now: kGood ones were released from hold (removeFromCRL).
+   */
+  virtual Result<std::vector<RevocationEntry>> statusChangesSince(const std::string& issuer,
+                                                                  int64_t revision) = 0;
+  /** One certificate's status (OCSP); NotFound for a serial never issued. */
+  virtual Result<CertificateStatusRecord> certificateStatus(const std::string& serial) = 0;
+  /** The CRL numbering of an issuer (all zero before its first CRL). */
+  virtual Result<CrlState> crlState(const std::string& issuer) = 0;
+  /** Takes the next CRL number of an issuer (persisted, monotonic, shared by full and delta). */
+  virtual Result<int64_t> nextCrlNumber(const std::string& issuer) = 0;
+  /** Records the full CRL that later delta CRLs refer to. */
+  virtual Result<void> setCrlBase(const std::string& issuer, int64_t base_number,
+                                  int64_t base_revision, std::time_t at) = 0;
+};
+
 /** The device registry. */
 class DeviceStore {
  public:
@@ -175,7 +226,8 @@ class Store : public CertificateStore,
               public TokenStore,
               public StationStore,
               public OperatorStore,
-              public AuditLog {
+              public AuditLog,
+              public RevocationStore {
  public:
   /**
    * Commits a new certificate, the device's enrollment (created as kEnrolled if unknown, count

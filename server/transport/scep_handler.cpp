@@ -88,6 +88,7 @@ Poco::Net::HTTPRequestHandler* PlainHttpHandlerFactory::createRequestHandler(
   const std::string& uri = request.getURI();
   bool scep_path = uri == "/scep" || uri.rfind("/scep?", 0) == 0 || uri.rfind("/scep/", 0) == 0;
   if (scep_ && scep_path) return new ScepHandler(*scep_, max_body_bytes_);
+  if (auto* handler = makeRevocationHandler(revocation_, request)) return handler;
   return new NotFoundHandler("http");
 }
 

@@ -203,6 +203,223 @@ TYPED_TEST(StoreConformance, ImportsDevicesIdempotentlyWithoutUndoingEnrollment)
   EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("R-1")->state);
 }
 
+// ---- RevocationStore
+
+/** A small fleet: 3 devices in two batches, 5 certificates with varied fields. */
+template <typename Store>
+void populateFleet(Store& store) {
+  auto device = [&](const std::string& id, const std::string& model, const std::string& batch,
+                    const std::string& line, const std::string& labels) {
+    DeviceRecord d;
+    d.id = id;
+    d.model = model;
+    d.batch = batch;
+    d.product_line = line;
+    d.labels = labels;
+    ASSERT_TRUE(store.putDevice(d));
+  };
+  device("D1", "M1", "B1", "PL1", R"({"site":"north","tier":"gold"})");
+  device("D2", "M2", "B1", "PL1", R"({"site":"south"})");
+  device("D3", "M1", "B2", "PL2", "not json");
+  auto issue = [&](const std::string& serial, const std::string& dev, const std::string& label,
+                   const std::string& bootstrap_ca, const std::string& station,
+                   std::time_t issued_at, std::time_t not_after) {
+    Issuance i;
+    auto& c = i.certificate;
+    c.serial = serial;
+    c.issuer = "issuing";
+    c.device_id = dev;
+    c.label = label;
+    c.subject = "CN=" + dev;
+    c.not_before = issued_at;
+    c.not_after = not_after;
+    c.issued_at = issued_at;
+    c.bootstrap_ca = bootstrap_ca;
+    c.station = station;
+    c.der = {0x30, 0x00};
+    i.event = EnrollmentEvent{issued_at, "est", label, "enroll", dev, "p", "issued", serial, ""};
+    ASSERT_TRUE(store.commitIssuance(i));
+  };
+  issue("a1", "D1", "", "ca-x", "", 1000, 5000);
+  issue("a2", "D1", "line", "ca-x", "st1", 2000, 6000);
+  issue("b1", "D2", "", "ca-y", "st1", 3000, 7000);
+  issue("c1", "D3", "line", "ca-y", "", 4000, 8000);
+  issue("c2", "D3", "", "", "", 5000, 9000);
+}
+
+std::vector<std::string> serialsOf(const std::vector<CertificateRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.serial);
+  return out;
+}
+
+TYPED_TEST(StoreConformance, SelectsCertificatesByEveryField) {
+  populateFleet(*this->store_);
+  auto select = [&](const CertificateSelector& sel) {
+    auto got = this->store_->listCertificates(sel, 100, "");
+    EXPECT_TRUE(got) << got.error().toString();
+    auto n = this->store_->countCertificates(sel);
+    EXPECT_EQ(static_cast<int64_t>(got->size()), n.value());
+    return serialsOf(*got);
+  };
+  using V = std::vector<std::string>;
+  CertificateSelector s;
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ((V{"a1", "a2", "b1", "c1", "c2"}), select(s));
+  s = {};
+  s.serials = {"a2", "c1", "zz"};
+  EXPECT_FALSE(s.empty());
+  EXPECT_EQ((V{"a2", "c1"}), select(s));
+  s = {};
+  s.device_ids = {"D1", "D2"};
+  EXPECT_EQ((V{"a1", "a2", "b1"}), select(s));
+  s = {};
+  s.model = "M1";
+  EXPECT_EQ((V{"a1", "a2", "c1", "c2"}), select(s));
+  s = {};
+  s.batch = "B1";
+  EXPECT_EQ((V{"a1", "a2", "b1"}), select(s));
+  s = {};
+  s.product_line = "PL2";
+  EXPECT_EQ((V{"c1", "c2"}), select(s));
+  s = {};
+  s.device_labels = {{"site", "north"}};
+  EXPECT_EQ((V{"a1", "a2"}), select(s));
+  s.device_labels = {{"site", "north"}, {"tier", "silver"}};
+  EXPECT_EQ(V{}, select(s));
+  s = {};
+  s.label = "line";
+  EXPECT_EQ((V{"a2", "c1"}), select(s));
+  s.label = "default";
+  EXPECT_EQ((V{"a1", "b1", "c2"}), select(s));
+  s = {};
+  s.bootstrap_ca = "ca-y";
+  EXPECT_EQ((V{"b1", "c1"}), select(s));
+  s = {};
+  s.station = "st1";
+  EXPECT_EQ((V{"a2", "b1"}), select(s));
+  s = {};
+  s.issued_from = 2000;
+  s.issued_to = 4000;
+  EXPECT_EQ((V{"a2", "b1"}), select(s));
+  s = {};
+  s.expiring_before = 7000;
+  EXPECT_EQ((V{"a1", "a2"}), select(s));
+  s = {};
+  s.status = CertStatus::kRevoked;
+  EXPECT_EQ(V{}, select(s));
+  // Fields combine with AND.
+  s = {};
+  s.model = "M1";
+  s.station = "st1";
+  EXPECT_EQ(V{"a2"}, select(s));
+  // Keyset pagination.
+  s = {};
+  EXPECT_EQ((V{"a1", "a2"}), serialsOf(this->store_->listCertificates(s, 2, "").value()));
+  EXPECT_EQ((V{"b1", "c1"}), serialsOf(this->store_->listCertificates(s, 2, "a2").value()));
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument,
+            this->store_->listCertificates(s, 0, "").error().code);
+}
+
+TYPED_TEST(StoreConformance, ChangesStatusInChunksOnlyWhereItChanges) {
+  populateFleet(*this->store_);
+  CertificateSelector all;
+  all.issued_from = 1;
+  StatusChange revoke{CertStatus::kRevoked, 1, 777};
+  auto r0 = this->store_->revocationRevision().value();
+  auto first = this->store_->changeCertificateStatus(all, revoke, "", 2);
+  ASSERT_TRUE(first) << first.error().toString();
+  EXPECT_EQ(2, first->changed);
+  EXPECT_FALSE(first->cursor.empty());
+  EXPECT_GT(first->revision, r0);
+  auto second = this->store_->changeCertificateStatus(all, revoke, first->cursor, 2);
+  EXPECT_EQ(2, second->changed);
+  auto third = this->store_->changeCertificateStatus(all, revoke, second->cursor, 2);
+  EXPECT_EQ(1, third->changed);
+  auto done = this->store_->changeCertificateStatus(all, revoke, third->cursor, 2);
+  EXPECT_EQ(0, done->changed);
+  EXPECT_EQ("", done->cursor);
+  auto c = this->store_->findCertificate("b1").value();
+  EXPECT_EQ(CertStatus::kRevoked, c.status);
+  EXPECT_EQ(777, c.revoked_at);
+  EXPECT_EQ(1, c.revocation_reason);
+  // Idempotent: nothing left to change, the revision does not move.
+  auto r1 = this->store_->revocationRevision().value();
+  auto again = this->store_->changeCertificateStatus(all, revoke, "", 100);
+  EXPECT_EQ(0, again->changed);
+  EXPECT_EQ(r1, this->store_->revocationRevision().value());
+  // Hold applies to good certificates only; release to held ones only.
+  CertificateSelector d3;
+  d3.device_ids = {"D3"};
+  ASSERT_TRUE(this->store_->setCertificateStatus("c2", CertStatus::kGood, 0, 0));
+  EXPECT_EQ(
+      1, this->store_->changeCertificateStatus(d3, {CertStatus::kHold, 6, 900}, "", 10)->changed);
+  EXPECT_EQ(CertStatus::kRevoked, this->store_->findCertificate("c1")->status);
+  EXPECT_EQ(
+      1, this->store_->changeCertificateStatus(d3, {CertStatus::kGood, 0, 950}, "", 10)->changed);
+  auto released = this->store_->findCertificate("c2").value();
+  EXPECT_EQ(CertStatus::kGood, released.status);
+  EXPECT_EQ(0, released.revoked_at);
+}
+
+TYPED_TEST(StoreConformance, ReportsRevokedEntriesDeltasAndStatus) {
+  populateFleet(*this->store_);
+  ASSERT_TRUE(this->store_->setCertificateStatus("a1", CertStatus::kRevoked, 1, 100));
+  int64_t base = this->store_->revocationRevision().value();
+  ASSERT_TRUE(this->store_->setCertificateStatus("b1", CertStatus::kHold, 6, 200));
+  ASSERT_TRUE(this->store_->setCertificateStatus("a2", CertStatus::kHold, 6, 300));
+  ASSERT_TRUE(this->store_->setCertificateStatus("a2", CertStatus::kGood, 0, 0));
+  auto revoked = this->store_->revokedEntries("issuing", 0).value();
+  EXPECT_EQ(2u, revoked.size());
+  EXPECT_TRUE(this->store_->revokedEntries("other", 0)->empty());
+  EXPECT_EQ(1u, this->store_->revokedEntries("issuing", 6000)->size());  // a1 expired at 5000
+  auto changes = this->store_->statusChangesSince("issuing", base).value();
+  ASSERT_EQ(2u, changes.size());
+  for (const auto& e : changes) {
+    if (e.serial == "a2") {
+      EXPECT_EQ(CertStatus::kGood, e.status);  // released: removeFromCRL
+    } else {
+      EXPECT_EQ("b1", e.serial);
+      EXPECT_EQ(CertStatus::kHold, e.status);
+    }
+  }
+  auto st = this->store_->certificateStatus("a1").value();
+  EXPECT_EQ("issuing", st.issuer);
+  EXPECT_EQ(CertStatus::kRevoked, st.status);
+  EXPECT_EQ(100, st.revoked_at);
+  EXPECT_EQ(1, st.reason);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->certificateStatus("ff").error().code);
+  EXPECT_EQ("ca-x", this->store_->findCertificate("a1")->bootstrap_ca);
+}
+
+TYPED_TEST(StoreConformance, BlocksTheDevicesOfSelectedCertificates) {
+  populateFleet(*this->store_);
+  CertificateSelector b1;
+  b1.batch = "B1";
+  EXPECT_EQ(2, this->store_->blockDevices(b1, 50).value());
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D1")->state);
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D2")->state);
+  EXPECT_EQ(DeviceState::kEnrolled, this->store_->findDevice("D3")->state);
+  EXPECT_EQ(0, this->store_->blockDevices(b1, 60).value());  // idempotent
+}
+
+TYPED_TEST(StoreConformance, NumbersCrlsMonotonicallyAndKeepsTheBase) {
+  EXPECT_EQ(0, this->store_->crlState("issuing")->crl_number);
+  EXPECT_EQ(1, this->store_->nextCrlNumber("issuing").value());
+  EXPECT_EQ(2, this->store_->nextCrlNumber("issuing").value());
+  EXPECT_EQ(1, this->store_->nextCrlNumber("other").value());
+  ASSERT_TRUE(this->store_->setCrlBase("issuing", 2, 7, 1000));
+  ASSERT_TRUE(this->store_->setCrlBase("issuing", 1, 3, 2000));  // never backwards
+  auto st = this->store_->crlState("issuing").value();
+  EXPECT_EQ(2, st.crl_number);
+  EXPECT_EQ(2, st.base_number);
+  EXPECT_EQ(7, st.base_revision);
+  EXPECT_EQ(1000, st.base_at);
+  this->store_.reset();  // persisted
+  auto again = this->backend_->open();
+  EXPECT_EQ(3, (*again)->nextCrlNumber("issuing").value());
+}
+
 TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {
   auto s = openSqliteStore("/nonexistent-folder/x/y.db");
   ASSERT_FALSE(s);

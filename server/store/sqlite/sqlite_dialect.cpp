@@ -40,6 +40,16 @@ void SqliteDialect::prepareSession(Poco::Data::Session& session) const {
   session << std::string("PRAGMA synchronous = ") + (full_sync_ ? "FULL" : "NORMAL"), now;
 }
 
+void SqliteDialect::beginBulkWrite(Poco::Data::Session& session) const {
+  // 64 MiB of page cache for one chunk of a bulk status change: its pages stay in memory until
+  // the commit writes each of them once (the 1 MiB default spills them to the WAL repeatedly).
+  session << "PRAGMA cache_size = -65536", now;
+}
+
+void SqliteDialect::endBulkWrite(Poco::Data::Session& session) const {
+  session << "PRAGMA cache_size = -1024", now;  // as prepareSession set it
+}
+
 void SqliteDialect::prepareDatabase(Poco::Data::Session& session) const {
   std::string mode;
   session << "PRAGMA journal_mode = WAL", into(mode), now;
@@ -50,6 +60,25 @@ pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
     return pki::ErrorCode::kAlreadyExists;
   }
   return pki::ErrorCode::kUnavailable;
+}
+
+std::string SqliteDialect::jsonTextField(const std::string& column) const {
+  // json_valid guards rows whose labels are not JSON: they simply do not match.
+  return "CASE WHEN json_valid(" + column + ") THEN json_extract(" + column + ", ?) END";
+}
+
+std::string SqliteDialect::jsonKeyParameter(const std::string& key) const {
+  // A JSON path with the key quoted, so dots and spaces in keys are literal.
+  std::string path = "$.\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') path += '\\';
+    path += c;
+  }
+  return path + "\"";
+}
+
+std::string SqliteDialect::inJsonList(const std::string& column) const {
+  return column + " IN (SELECT value FROM json_each(?))";
 }
 
 pki::Result<std::unique_ptr<Store>> openSqliteStore(const std::string& path, int busy_timeout_ms,

@@ -20,12 +20,14 @@ class SqliteDialect final : public SqlDialect {
   void prepareSession(Poco::Data::Session& session) const override;
   void prepareDatabase(Poco::Data::Session& session) const override;
   pki::ErrorCode classify(const Poco::Exception& e) const override;
-  std::string jsonTextField(const std::string& column) const override {
-    return "json_extract(" + column + ", ?)";
-  }
-  std::string jsonKeyParameter(const std::string& key) const override {
-    return "$.\"" + key + "\"";
-  }
+  std::string jsonTextField(const std::string& column) const override;
+  std::string jsonKeyParameter(const std::string& key) const override;
+  std::string inJsonList(const std::string& column) const override;
+  std::string unindexed(const std::string& column) const override { return "+" + column; }
+  std::string chunkKey() const override { return "certificates.rowid"; }
+  bool chunkKeyIsInteger() const override { return true; }
+  void beginBulkWrite(Poco::Data::Session& session) const override;
+  void endBulkWrite(Poco::Data::Session& session) const override;
 
  private:
   int busy_timeout_ms_;

@@ -75,5 +75,28 @@ TEST(Config, RequiresADefaultLabel) {
   EXPECT_EQ("labels: a label named \"default\" is required", errorOf(json));
 }
 
+TEST(Config, ReadsPublishSettingsAndDefaultsTheOcspResponderFiles) {
+  Config c = parseConfig(R"({
+    "cas": {"issuing": {"certificate": "ca.pem", "key": "ca.key"}},
+    "publish": {"base_url": "http://pki.example:8080/", "crl_next_update_seconds": 3600},
+    "profiles": {"device": {}},
+    "labels": {"default": {}}
+  })",
+                         "/data");
+  EXPECT_EQ("http://pki.example:8080", c.publish.base_url);  // trailing slash dropped
+  EXPECT_EQ(3600, c.publish.crl_next_update_seconds);
+  EXPECT_EQ(3600, c.publish.delta_crl_next_update_seconds);
+  EXPECT_EQ("ca/issuing-ocsp.pem", c.cas.at("issuing").ocsp_certificate);
+  EXPECT_EQ("ca/issuing-ocsp.key", c.cas.at("issuing").ocsp_key);
+  EXPECT_TRUE(parseConfig(kMinimal, "/data").publish.base_url.empty());
+}
+
+TEST(Config, RefusesAPublishUrlThatIsNotHttp) {
+  EXPECT_EQ("publish.base_url: must start with http:// (RFC 5280 4.2.1.13)",
+            errorOf(R"({"publish": {"base_url": "ldap://x"}})"));
+  EXPECT_EQ("publish.delta_crl_base_seconds: must be between 60 and 31622400",
+            errorOf(R"({"publish": {"delta_crl_base_seconds": 1}})"));
+}
+
 }  // namespace
 }  // namespace enroll::app

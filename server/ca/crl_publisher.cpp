@@ -1,0 +1,206 @@
+#include "server/ca/crl_publisher.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace enroll::ca {
+
+using pki::ErrorCode;
+using pki::makeError;
+
+std::string fullCrlPath(const std::string& ca_name) { return "/crl/" + ca_name + ".crl"; }
+std::string deltaCrlPath(const std::string& ca_name) { return "/crl/" + ca_name + "-delta.crl"; }
+std::string caCertificatePath(const std::string& ca_name) { return "/ca/" + ca_name + ".crt"; }
+std::string ocspPath() { return "/ocsp"; }
+
+CrlPublisher::CrlPublisher(std::vector<std::shared_ptr<CertificateAuthority>> cas,
+                           store::RevocationStore& store, const pki::Clock& clock,
+                           CrlSettings settings, LogFn log)
+    : store_(store), clock_(clock), settings_(std::move(settings)), log_(std::move(log)) {
+  for (auto& ca : cas) cas_[ca->name()] = std::move(ca);
+  while (!settings_.base_url.empty() && settings_.base_url.back() == '/')
+    settings_.base_url.pop_back();
+}
+
+CrlPublisher::~CrlPublisher() { stop(); }
+
+pki::Result<void> CrlPublisher::refresh() {
+  std::lock_guard<std::mutex> one(refresh_mu_);
+  ENROLL_TRY(int64_t revision, store_.revocationRevision());
+  std::time_t now = clock_.now();
+  pki::Result<void> first = pki::ok();
+  for (const auto& [name, ca] : cas_) {
+    Published current;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      current = published_[name];
+    }
+    bool due = !current.full || !current.delta || current.revision != revision ||
+               now >= current.full->this_update + settings_.next_update_seconds / 2 ||
+               now >= current.delta->this_update + settings_.delta_next_update_seconds / 2;
+    if (!due) continue;
+    auto done = publish(*ca, revision, now);
+    if (!done && first) first = std::move(done);
+  }
+  return first;
+}
+
+pki::Result<std::shared_ptr<PublishedCrl>> CrlPublisher::makeDelta(const CertificateAuthority& ca,
+                                                                   int64_t base_number,
+                                                                   int64_t base_revision,
+                                                                   std::time_t now) {
+  ENROLL_TRY(std::vector<store::RevocationEntry> changes,
+             store_.statusChangesSince(ca.name(), base_revision));
+  auto delta = std::make_shared<PublishedCrl>();
+  ENROLL_TRY(delta->number, store_.nextCrlNumber(ca.name()));
+  CertificateAuthority::CrlContent d;
+  d.revoked.reserve(changes.size());
+  for (const auto& e : changes) {
+    if (e.status == store::CertStatus::kGood) {
+      // RFC 5280 5.3.1: removeFromCRL, only in delta CRLs: released from hold since the base.
+      d.revoked.push_back({e.serial, now, 8});
+    } else {
+      d.revoked.push_back({e.serial, e.revoked_at, e.reason});
+    }
+  }
+  d.this_update = now;
+  d.next_update = now + settings_.delta_next_update_seconds;
+  d.crl_number = delta->number;
+  d.delta_base = base_number;
+  ENROLL_TRY(delta->der, ca.signCrl(d));
+  delta->base = base_number;
+  delta->this_update = d.this_update;
+  delta->next_update = d.next_update;
+  delta->entries = d.revoked.size();
+  return delta;
+}
+
+pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t revision,
+                                        std::time_t now) {
+  auto started = std::chrono::steady_clock::now();
+  const std::string& name = ca.name();
+  ENROLL_TRY(store::CrlState state, store_.crlState(name));
+  // The base of the deltas: kept for delta_base_seconds, then the next full CRL takes over.
+  bool rotate = state.base_number == 0 || now - state.base_at >= settings_.delta_base_seconds;
+  if (!rotate) {
+    // A delta first: it is small, so a change is out at once even when the full CRL takes
+    // seconds to make (a million entries).
+    ENROLL_TRY(auto early, makeDelta(ca, state.base_number, state.base_revision, now));
+    std::lock_guard<std::mutex> lock(mu_);
+    published_[name].delta = std::move(early);
+  }
+
+  // RFC 5280 3.3: an entry stays until it has appeared on one CRL issued after the certificate
+  // expired; entries of certificates expired longer than one CRL period ago are dropped.
+  ENROLL_TRY(std::vector<store::RevocationEntry> revoked,
+             store_.revokedEntries(name, now - settings_.next_update_seconds));
+  auto full = std::make_shared<PublishedCrl>();
+  ENROLL_TRY(full->number, store_.nextCrlNumber(name));
+  CertificateAuthority::CrlContent content;
+  content.revoked.reserve(revoked.size());
+  for (const auto& e : revoked) content.revoked.push_back({e.serial, e.revoked_at, e.reason});
+  revoked.clear();
+  revoked.shrink_to_fit();
+  content.this_update = now;
+  content.next_update = now + settings_.next_update_seconds;
+  content.crl_number = full->number;
+  if (!settings_.base_url.empty())
+    content.freshest_crl_url = settings_.base_url + deltaCrlPath(name);
+  ENROLL_TRY(full->der, ca.signCrl(content));
+  full->this_update = content.this_update;
+  full->next_update = content.next_update;
+  full->entries = content.revoked.size();
+  content = {};
+
+  int64_t base_number = state.base_number;
+  int64_t base_revision = state.base_revision;
+  if (rotate) {
+    ENROLL_CHECK(store_.setCrlBase(name, full->number, revision, now));
+    base_number = full->number;
+    base_revision = revision;
+  }
+  // The delta published beside the full CRL has a higher number, so clients combine the two.
+  ENROLL_TRY(auto delta, makeDelta(ca, base_number, base_revision, now));
+
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& p = published_[name];
+    p.full = full;
+    p.delta = delta;
+    p.revision = revision;
+  }
+  if (log_) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count();
+    char latency[32];
+    snprintf(latency, sizeof latency, "%.1f", ms);
+    log_({{"event", "crl_published"},
+          {"ca", name},
+          {"crl_number", std::to_string(full->number)},
+          {"entries", std::to_string(full->entries)},
+          {"bytes", std::to_string(full->der.size())},
+          {"delta_number", std::to_string(delta->number)},
+          {"delta_base", std::to_string(base_number)},
+          {"delta_entries", std::to_string(delta->entries)},
+          {"revision", std::to_string(revision)},
+          {"latency_ms", latency}});
+  }
+  return pki::ok();
+}
+
+void CrlPublisher::start() {
+  std::lock_guard<std::mutex> lock(run_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void CrlPublisher::stop() {
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CrlPublisher::loop() {
+  std::string last_error;
+  for (;;) {
+    auto done = refresh();
+    std::string error = done ? std::string() : done.error().toString();
+    if (error != last_error && log_) {
+      if (error.empty())
+        log_({{"event", "crl_publisher"}, {"outcome", "recovered"}});
+      else
+        log_({{"event", "crl_publisher"}, {"outcome", "error"}, {"reason", error}});
+    }
+    last_error = error;
+    std::unique_lock<std::mutex> lock(run_mu_);
+    if (run_cv_.wait_for(lock, std::chrono::milliseconds(settings_.poll_milliseconds),
+                         [this] { return stopping_; }))
+      return;
+  }
+}
+
+pki::Result<std::shared_ptr<const PublishedCrl>> CrlPublisher::fullCrl(
+    const std::string& ca_name) const {
+  if (!cas_.contains(ca_name)) return makeError(ErrorCode::kNotFound, "no CA named " + ca_name);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = published_.find(ca_name);
+  if (it == published_.end() || !it->second.full)
+    return makeError(ErrorCode::kUnavailable, "the CRL is not published yet");
+  return it->second.full;
+}
+
+pki::Result<std::shared_ptr<const PublishedCrl>> CrlPublisher::deltaCrl(
+    const std::string& ca_name) const {
+  if (!cas_.contains(ca_name)) return makeError(ErrorCode::kNotFound, "no CA named " + ca_name);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = published_.find(ca_name);
+  if (it == published_.end() || !it->second.delta)
+    return makeError(ErrorCode::kUnavailable, "the delta CRL is not published yet");
+  return it->second.delta;
+}
+
+}  // namespace enroll::ca
