@@ -11,6 +11,7 @@
 #include "pki/certificate_request.h"
 #include "provisioning/enrollment_token.h"
 #include "provisioning/registry_import.h"
+#include "server/admin/selector_codec.h"
 
 namespace enroll::admin {
 
@@ -241,8 +242,14 @@ const std::vector<AdminService::Route>& AdminService::routes() {
        &AdminService::setDeviceState},
       {"POST", "/api/v1/registry/import", Role::kOperator, "registry.import",
        &AdminService::importRegistry},
+      {"GET", "/api/v1/certificates", Role::kViewer, "certificates.list",
+       &AdminService::listCertificates},
       {"GET", "/api/v1/certificates/{}", Role::kViewer, "certificates.show",
        &AdminService::showCertificate},
+      {"POST", "/api/v1/revocations", Role::kOperator, "revocations.start",
+       &AdminService::startRevocation},
+      {"GET", "/api/v1/jobs/{}", Role::kViewer, "jobs.show", &AdminService::showJob},
+      {"DELETE", "/api/v1/jobs/{}", Role::kOperator, "jobs.stop", &AdminService::stopJob},
       {"POST", "/api/v1/tokens", Role::kOperator, "tokens.create", &AdminService::createTokens},
       {"GET", "/api/v1/tokens", Role::kViewer, "tokens.list", &AdminService::listTokens},
       {"DELETE", "/api/v1/tokens/{}", Role::kOperator, "tokens.revoke", &AdminService::revokeToken},
@@ -448,6 +455,116 @@ pki::Result<AdminService::Reply> AdminService::showCertificate(const AdminReques
   auto cert = pki::Certificate::fromDer(c.der);
   if (cert) o->set("pem", cert->toPem());
   return Reply{200, stringify(o), "application/json", {}};
+}
+
+pki::Result<AdminService::Reply> AdminService::listCertificates(const AdminRequest& r,
+                                                                const Params&) {
+  ENROLL_TRY(auto selector, selectorFromQuery(r.query, {"limit", "after", "count"}));
+  ENROLL_TRY(int limit, limitOf(r, 100, 10000));
+  ENROLL_TRY(auto certs, ctx_.store.listCertificates(selector, limit, queryValue(r, "after")));
+  Array::Ptr items = new Array;
+  for (const auto& c : certs) items->add(certificateJson(c));
+  Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("certificates", items);
+  if (static_cast<int>(certs.size()) == limit) o->set("next", certs.back().serial);
+  if (queryValue(r, "count") == "true") {
+    ENROLL_TRY(int64_t count, ctx_.store.countCertificates(selector));
+    o->set("count", static_cast<Poco::Int64>(count));
+  }
+  return Reply{200, stringify(o), "application/json", {}};
+}
+
+namespace {
+
+Object::Ptr jobJson(const RevocationJob& j) {
+  Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+  o->set("id", static_cast<Poco::Int64>(j.id));
+  o->set("state", j.state);
+  o->set("operator", j.operator_name);
+  o->set("action", revocationActionName(j.request.action));
+  o->set("reason", ca::crlReasonName(j.request.reason));
+  o->set("selector", selectorToJson(j.request.selector));
+  o->set("done", static_cast<Poco::Int64>(j.done));
+  o->set("total", static_cast<Poco::Int64>(j.total));
+  o->set("matched", static_cast<Poco::Int64>(j.report.matched));
+  o->set("changed", static_cast<Poco::Int64>(j.report.changed));
+  o->set("devices_blocked", static_cast<Poco::Int64>(j.report.devices_blocked));
+  o->set("started_at", static_cast<Poco::Int64>(j.started_at));
+  o->set("finished_at", static_cast<Poco::Int64>(j.finished_at));
+  if (!j.error.empty()) o->set("error", j.error);
+  return o;
+}
+
+pki::Result<int64_t> jobIdOf(const std::string& text) {
+  int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || p != text.data() + text.size())
+    return makeError(ErrorCode::kNotFound, "no job " + text);
+  return id;
+}
+
+}  // namespace
+
+pki::Result<AdminService::Reply> AdminService::startRevocation(const AdminRequest& r,
+                                                               const Params&) {
+  if (!ctx_.revocations)
+    return makeError(ErrorCode::kUnavailable, "revocation is not available on this server");
+  ENROLL_TRY(auto body, jsonBody(r));
+  ENROLL_CHECK(onlyKeys(body, {"selector", "action", "reason", "block_devices", "dry_run"}));
+  ca::RevocationRequest req;
+  if (!body->has("selector") || !body->getObject("selector"))
+    return makeError(ErrorCode::kInvalidArgument, "selector (an object) is required");
+  ENROLL_TRY(req.selector, selectorFromJson(body->getObject("selector")));
+  ENROLL_TRY(std::string action, stringField(body, "action", "revoke"));
+  if (action == "hold") {
+    req.action = ca::RevocationAction::kHold;
+  } else if (action == "release") {
+    req.action = ca::RevocationAction::kRelease;
+  } else if (action != "revoke") {
+    return makeError(ErrorCode::kInvalidArgument, "action is revoke, hold or release");
+  }
+  if (body->has("reason")) {
+    ENROLL_TRY(req.reason, ca::parseCrlReason(body->get("reason").toString()));
+    if (req.reason == 6 || req.reason == 8)
+      return makeError(
+          ErrorCode::kInvalidArgument,
+          "use action hold or release instead of reason " + ca::crlReasonName(req.reason));
+    if (req.action != ca::RevocationAction::kRevoke)
+      return makeError(ErrorCode::kInvalidArgument, "a reason goes with action revoke only");
+  }
+  for (const char* flag : {"block_devices", "dry_run"}) {
+    if (body->has(flag) && !body->get(flag).isBoolean())
+      return makeError(ErrorCode::kInvalidArgument, std::string(flag) + " must be true or false");
+  }
+  req.block_devices = body->optValue("block_devices", false);
+  if (req.block_devices && req.action == ca::RevocationAction::kRelease)
+    return makeError(ErrorCode::kInvalidArgument, "block_devices does not go with release");
+  if (body->optValue("dry_run", false)) {
+    ENROLL_TRY(auto report, ctx_.revocations->dryRun(req));
+    Object::Ptr o = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("dry_run", true);
+    o->set("matched", static_cast<Poco::Int64>(report.matched));
+    Array::Ptr sample = new Array;
+    for (const auto& c : report.sample) sample->add(certificateJson(c));
+    o->set("sample", sample);
+    return Reply{200, stringify(o), "application/json", "dry run"};
+  }
+  ENROLL_TRY(auto job, ctx_.revocations->start(req, r.principal.name));
+  return Reply{202, stringify(jobJson(job)), "application/json", "job " + std::to_string(job.id)};
+}
+
+pki::Result<AdminService::Reply> AdminService::showJob(const AdminRequest&, const Params& p) {
+  if (!ctx_.revocations) return makeError(ErrorCode::kNotFound, "no jobs on this server");
+  ENROLL_TRY(int64_t id, jobIdOf(p[0]));
+  ENROLL_TRY(auto job, ctx_.revocations->get(id));
+  return Reply{200, stringify(jobJson(job)), "application/json", {}};
+}
+
+pki::Result<AdminService::Reply> AdminService::stopJob(const AdminRequest&, const Params& p) {
+  if (!ctx_.revocations) return makeError(ErrorCode::kNotFound, "no jobs on this server");
+  ENROLL_TRY(int64_t id, jobIdOf(p[0]));
+  ENROLL_TRY(auto job, ctx_.revocations->stop(id));
+  return Reply{202, stringify(jobJson(job)), "application/json", "job " + p[0]};
 }
 
 pki::Result<AdminService::Reply> AdminService::createTokens(const AdminRequest& r, const Params&) {

@@ -5,7 +5,8 @@
  * is written to the audit log with the operator who made it.
  *
  * Roles (store::Role): viewer reads; operator also imports the registry, makes and revokes
- * tokens, decides pending requests, changes device states and revokes certificates; admin also
+ * tokens, decides pending requests, changes device states and revokes certificates (bulk
+ * revocations run as background jobs, revocation_jobs.h); admin also
  * manages stations and operators. docs/admin-api.md lists every route.
  */
 #include <functional>
@@ -18,6 +19,7 @@
 
 #include "pki/clock.h"
 #include "server/admin/operator_identity.h"
+#include "server/admin/revocation_jobs.h"
 #include "server/store/store.h"
 
 namespace enroll::admin {
@@ -45,8 +47,10 @@ struct AdminContext {
   const pki::Clock& clock;
   /** True when a label of that name is configured ("" or "default" is the default label). */
   std::function<bool(const std::string&)> label_exists;
-  /** Signs operator certificates for POST /operators; null: that route answers 501. */
+  /** Signs operator certificates for POST /operators; null: that route answers 503. */
   const AdminCa* admin_ca = nullptr;
+  /** Runs bulk revocations; null: the revocation routes answer 503. */
+  RevocationJobs* revocations = nullptr;
 };
 
 class AdminService {
@@ -79,6 +83,10 @@ class AdminService {
   pki::Result<Reply> setDeviceState(const AdminRequest& r, const Params& p);
   pki::Result<Reply> importRegistry(const AdminRequest& r, const Params& p);
   pki::Result<Reply> showCertificate(const AdminRequest& r, const Params& p);
+  pki::Result<Reply> listCertificates(const AdminRequest& r, const Params& p);
+  pki::Result<Reply> startRevocation(const AdminRequest& r, const Params& p);
+  pki::Result<Reply> showJob(const AdminRequest& r, const Params& p);
+  pki::Result<Reply> stopJob(const AdminRequest& r, const Params& p);
   pki::Result<Reply> createTokens(const AdminRequest& r, const Params& p);
   pki::Result<Reply> listTokens(const AdminRequest& r, const Params& p);
   pki::Result<Reply> revokeToken(const AdminRequest& r, const Params& p);

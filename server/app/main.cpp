@@ -13,6 +13,7 @@
 #include "provisioning/password_hash.h"
 #include "provisioning/registry_import.h"
 #include "server/admin/operator_identity.h"
+#include "server/admin/selector_codec.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
 #include "server/app/revoke_command.h"
@@ -424,7 +425,9 @@ int runCommand(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::string usage = kUsage;
-    usage.replace(usage.find("%REVOKE%"), 8, enroll::app::kRevokeUsage);
+    std::string revoke = enroll::app::kRevokeUsage;
+    revoke.replace(revoke.find("%SELECTORS%"), 11, enroll::admin::kSelectorFlagsUsage);
+    usage.replace(usage.find("%REVOKE%"), 8, revoke);
     std::cout << usage;
     return args.empty() ? 2 : 0;
   }

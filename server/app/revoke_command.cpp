@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "pki/clock.h"
+#include "server/admin/selector_codec.h"
 #include "server/app/config.h"
 #include "server/ca/revocation_service.h"
 
@@ -18,19 +19,7 @@ const char* const kRevokeUsage =
                                  revoke, hold or release every certificate the selectors match
                                  (all must match); runs in committed chunks with progress on
                                  stderr, safe to interrupt (Ctrl-C) and to run again
-      --serial HEX               a certificate serial (repeatable; SERIAL alone does the same)
-      --device ID                certificates of a device (repeatable)
-      --serials-file FILE        serials, one per line (# comments); --devices-file FILE: device ids
-      --model M --batch B --product-line P   registry fields of the devices
-      --device-label KEY=VALUE   a registry label of the devices (repeatable)
-      --label NAME               enrollment label ("default" for the unlabelled path)
-      --bootstrap-ca SHA256      SHA-256 of the manufacturer CA the bootstrap chain ended at
-      --station NAME             issued through this provisioning station
-      --issued-from T --issued-to T   issued in [from, to); T: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ
-                                 or seconds since the epoch
-      --expiring-before T        not_after earlier than T
-      --status good|revoked|hold only certificates in this status
-      --reason R                 RFC 5280 reason name or code: unspecified (default),
+%SELECTORS%      --reason R                 RFC 5280 reason name or code: unspecified (default),
                                  keyCompromise, cACompromise, affiliationChanged, superseded,
                                  cessationOfOperation, privilegeWithdrawn, aACompromise
       --hold                     certificateHold instead of revoking; --release lifts a hold
@@ -42,37 +31,6 @@ namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void onInterrupt(int /*sig*/) { g_interrupted = 1; }
-
-/** Seconds since the epoch from "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[Z]" or digits. */
-std::time_t parseTime(const std::string& flag, const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-    return static_cast<std::time_t>(std::stoll(text));
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!end) {
-    tm = {};
-    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
-  }
-  if (!end || !(*end == '\0' || (end[0] == 'Z' && end[1] == '\0')))
-    throw std::invalid_argument(flag + ": '" + text + "' is not YYYY-MM-DD[THH:MM:SSZ] or seconds");
-  return timegm(&tm);
-}
-
-std::vector<std::string> readLines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t hash = line.find('#');
-    if (hash != std::string::npos) line.erase(hash);
-    size_t a = line.find_first_not_of(" \t\r,;");
-    if (a == std::string::npos) continue;
-    size_t b = line.find_last_not_of(" \t\r,;");
-    out.push_back(line.substr(a, b - a + 1));
-  }
-  return out;
-}
 
 int usage(const std::string& message) {
   std::cerr << "enrolld revoke: " << message << "\n(run enrolld --help)\n";
@@ -105,45 +63,8 @@ int runRevokeCommand(const std::vector<std::string>& args) {
       if (i == 1 && !a.empty() && a[0] != '-') {
         sel.serials.push_back(a);
         single_serial = true;
-      } else if (a == "--serial") {
-        sel.serials.push_back(value());
-      } else if (a == "--device") {
-        sel.device_ids.push_back(value());
-      } else if (a == "--serials-file") {
-        for (auto& s : readLines(value())) sel.serials.push_back(std::move(s));
-      } else if (a == "--devices-file") {
-        for (auto& d : readLines(value())) sel.device_ids.push_back(std::move(d));
-      } else if (a == "--model") {
-        sel.model = value();
-      } else if (a == "--batch") {
-        sel.batch = value();
-      } else if (a == "--product-line") {
-        sel.product_line = value();
-      } else if (a == "--device-label") {
-        std::string kv = value();
-        size_t eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0)
-          throw std::invalid_argument("--device-label needs KEY=VALUE");
-        sel.device_labels[kv.substr(0, eq)] = kv.substr(eq + 1);
-      } else if (a == "--label") {
-        sel.label = value();
-      } else if (a == "--bootstrap-ca") {
-        sel.bootstrap_ca = value();
-        for (auto& c : sel.bootstrap_ca) c = static_cast<char>(std::tolower(c));
-        std::erase(sel.bootstrap_ca, ':');
-      } else if (a == "--station") {
-        sel.station = value();
-      } else if (a == "--issued-from") {
-        sel.issued_from = parseTime(a, value());
-      } else if (a == "--issued-to") {
-        sel.issued_to = parseTime(a, value());
-      } else if (a == "--expiring-before") {
-        sel.expiring_before = parseTime(a, value());
-      } else if (a == "--status") {
-        std::string s = value();
-        if (s != "good" && s != "revoked" && s != "hold")
-          throw std::invalid_argument("--status is good, revoked or hold");
-        sel.status = store::parseCertStatus(s);
+      } else if (admin::applySelectorFlag(a, value, &sel)) {
+        continue;
       } else if (a == "--reason") {
         auto reason = ca::parseCrlReason(value());
         if (!reason) throw std::invalid_argument(reason.error().message);

@@ -19,6 +19,7 @@
 #include "server/ca/crl_publisher.h"
 #include "server/ca/enrollment_service.h"
 #include "server/ca/ocsp_responder.h"
+#include "server/ca/revocation_service.h"
 #include "server/ca/store_scep_directory.h"
 #include "server/metrics/metered_enroller.h"
 #include "server/store/sql_store.h"
@@ -85,6 +86,37 @@ void registerServerMetrics(metrics::Registry& registry) {
                          });
 }
 
+/** Age, size and entries of the CRLs being served, read from the publisher at scrape time. */
+void registerCrlMetrics(metrics::Registry& registry, const ca::CrlPublisher& publisher,
+                        const std::vector<std::shared_ptr<ca::CertificateAuthority>>& authorities,
+                        const pki::Clock& clock) {
+  std::vector<std::string> names;
+  for (const auto& a : authorities) names.push_back(a->name());
+  using Read = std::function<double(const ca::PublishedCrl&)>;
+  auto gauge = [&](const std::string& name, const std::string& help, const Read& read) {
+    registry.gauge(name, help, [&publisher, names, read] {
+      std::vector<std::pair<metrics::Labels, double>> out;
+      for (const auto& ca : names) {
+        if (auto full = publisher.fullCrl(ca))
+          out.push_back({{{"ca", ca}, {"kind", "full"}}, read(**full)});
+        if (auto delta = publisher.deltaCrl(ca))
+          out.push_back({{{"ca", ca}, {"kind", "delta"}}, read(**delta)});
+      }
+      return out;
+    });
+  };
+  gauge("enrolld_crl_age_seconds", "Seconds since the CRL being served was made (thisUpdate).",
+        [&clock](const ca::PublishedCrl& c) {
+          return static_cast<double>(clock.now() - c.this_update);
+        });
+  gauge("enrolld_crl_size_bytes", "Size of the CRL being served (DER).",
+        [](const ca::PublishedCrl& c) { return static_cast<double>(c.der.size()); });
+  gauge("enrolld_crl_entries", "Revoked and held certificates listed in the CRL being served.",
+        [](const ca::PublishedCrl& c) { return static_cast<double>(c.entries); });
+  gauge("enrolld_crl_number", "CRL number of the CRL being served.",
+        [](const ca::PublishedCrl& c) { return static_cast<double>(c.number); });
+}
+
 }  // namespace
 
 int runServe(const ServeOptions& options) {
@@ -140,6 +172,18 @@ int runServe(const ServeOptions& options) {
   std::optional<admin::AdminCa> admin_ca;
   std::unique_ptr<admin::OperatorAuthenticator> operator_auth;
   std::unique_ptr<admin::AdminService> admin_service;
+  ca::RevocationService revocation_service(**store, clock);
+  auto& revocations_counter = registry.counter(
+      "enrolld_revocations_total",
+      "Certificates whose status a revocation job changed, by action (revoke, hold, release) and "
+      "reason.");
+  admin::RevocationJobs revocation_jobs(
+      revocation_service, **store, clock, [&revocations_counter](const admin::RevocationJob& j) {
+        if (j.report.changed > 0)
+          revocations_counter.add({{"action", admin::revocationActionName(j.request.action)},
+                                   {"reason", ca::crlReasonName(j.request.reason)}},
+                                  static_cast<double>(j.report.changed));
+      });
   if (config.listen.contains("admin")) {
     try {
       admin_identity = loadAdminIdentity(config);
@@ -154,7 +198,7 @@ int runServe(const ServeOptions& options) {
     admin_service = std::make_unique<admin::AdminService>(admin::AdminContext{
         **store, clock,
         [&enrollment](const std::string& label) { return enrollment.label(label).has_value(); },
-        admin_ca ? &*admin_ca : nullptr});
+        admin_ca ? &*admin_ca : nullptr, &revocation_jobs});
   }
   // Revocation: CRLs made from the store (and again whenever its revocation revision moves), and
   // the OCSP responder with a delegated signer per CA.
@@ -176,6 +220,7 @@ int runServe(const ServeOptions& options) {
   // (until it is there, /crl/ answers 503 and SCEP GetCRL signs one itself).
   crl_publisher.start();
   scep_directory.setCrlPublisher(&crl_publisher);
+  registerCrlMetrics(registry, crl_publisher, authorities, clock);
   std::unique_ptr<ca::OcspResponder> ocsp;
   try {
     auto signers = ensureOcspSigners(config, loaded, std::cerr);

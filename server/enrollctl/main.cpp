@@ -18,6 +18,7 @@
 
 #include "pki/certificate_request.h"
 #include "pki/private_key.h"
+#include "server/admin/selector_codec.h"
 #include "server/enrollctl/admin_client.h"
 #include "server/store/records.h"
 
@@ -50,7 +51,16 @@ Commands:
                 [--limit N | --all]
   registry show ID                               a device, its certificates and its history
   registry set-state ID expected|enrolled|blocked|retired
+  certificates list [selectors] [--expiring-within DAYS] [--count] [--limit N | --all]
   certificates show SERIAL [--pem]
+  revoke [selectors] [--reason R | --hold | --release] [--block-devices] [--dry-run] [--no-wait]
+                                                 revoke, hold or release what the selectors match
+                                                 (all must match) as one job on the server, with
+                                                 progress; safe to interrupt and to run again
+  jobs show ID | stop ID                         a revocation job: progress, counts; stop it
+                                                 after its current chunk
+Selectors (certificates list, revoke):
+%SELECTORS%
   tokens create [--label L] (--count N | --device ID...) [--batch B] [--expires-days D]
                 [--out FILE]                     one-time tokens as CSV for the line's station
                                                  (the only time their text exists; FILE gets 0600)
@@ -202,6 +212,8 @@ class Cli {
     if (group == "whoami") return whoami();
     if (group == "registry") return registry(rest);
     if (group == "certificates") return certificates(rest);
+    if (group == "revoke") return revoke(rest);
+    if (group == "jobs") return jobs(rest);
     if (group == "tokens") return tokens(rest);
     if (group == "stations") return stations(rest);
     if (group == "pending") return pending(rest);
@@ -370,8 +382,90 @@ class Cli {
     throw UsageError("registry import | list | show | set-state");
   }
 
+  /** Splits selector flags (into sel) from the others (returned, for parseArgs). */
+  static std::vector<std::string> takeSelectors(const std::vector<std::string>& in,
+                                                enroll::store::CertificateSelector* sel) {
+    std::vector<std::string> rest;
+    for (size_t i = 0; i < in.size(); ++i) {
+      auto value = [&]() -> std::string {
+        if (i + 1 >= in.size()) throw UsageError(in[i] + " needs a value");
+        return in[++i];
+      };
+      try {
+        if (!enroll::admin::applySelectorFlag(in[i], value, sel)) rest.push_back(in[i]);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+      }
+    }
+    return rest;
+  }
+
+  /** Query parameters for a selector (the admin API's names). */
+  static std::string selectorQuery(const enroll::store::CertificateSelector& sel) {
+    std::string q;
+    auto add = [&q](const std::string& k, const std::string& v) {
+      q += (q.empty() ? "?" : "&") + k + "=" + encode(v);
+    };
+    auto json = enroll::admin::selectorToJson(sel);
+    for (const auto& s : sel.serials) add("serial", s);
+    for (const auto& d : sel.device_ids) add("device", d);
+    for (const auto& [k, v] : sel.device_labels) add("device_label", k + "=" + v);
+    for (const auto& [k, v] : *json) {
+      if (k != "serials" && k != "devices" && k != "device_labels") add(k, v.toString());
+    }
+    return q;
+  }
+
+  std::vector<std::string> certificateRow(const Object::Ptr& c) {
+    return {str(c, "serial"), str(c, "status"),     str(c, "device_id"),
+            str(c, "label"),  when(c, "issued_at"), when(c, "not_after")};
+  }
+
   int certificates(const std::vector<std::string>& in) {
-    if (in.empty() || in[0] != "show") throw UsageError("certificates show SERIAL [--pem]");
+    if (!in.empty() && in[0] == "list") {
+      enroll::store::CertificateSelector sel;
+      Args a = parseArgs(takeSelectors({in.begin() + 1, in.end()}, &sel), {"--all", "--count"},
+                         {"--limit", "--expiring-within"});
+      if (a.has("--expiring-within"))
+        sel.expiring_before = std::time(nullptr) + std::stoll(a.get("--expiring-within")) * 86400;
+      std::string query = selectorQuery(sel);
+      bool all = a.has("--all");
+      query += std::string(query.empty() ? "?" : "&") +
+               "limit=" + (all ? "10000" : a.get("--limit", "100"));
+      if (a.has("--count")) query += "&count=true";
+      std::vector<std::vector<std::string>> rows;
+      Array::Ptr everything = new Array;
+      std::string after;
+      std::string count;
+      for (;;) {
+        Reply r;
+        if (!call("GET", "/api/v1/certificates" + query + (after.empty() ? "" : "&after=" + after),
+                  &r))
+          return exit_;
+        auto items = r.json->getArray("certificates");
+        for (size_t i = 0; i < items->size(); ++i) {
+          auto c = items->getObject(static_cast<unsigned>(i));
+          everything->add(c);
+          rows.push_back(certificateRow(c));
+        }
+        if (count.empty()) count = str(r.json, "count");
+        after = str(r.json, "next");
+        if (!all || after.empty()) break;
+        std::cerr << "enrollctl: " << rows.size() << " certificates so far...\r" << std::flush;
+      }
+      if (json_) {
+        Object::Ptr o = new Object;
+        o->set("certificates", everything);
+        if (!count.empty()) o->set("count", std::stoll(count));
+        o->stringify(std::cout);
+        std::cout << "\n";
+        return 0;
+      }
+      printTable({"SERIAL", "STATUS", "DEVICE", "LABEL", "ISSUED", "EXPIRES"}, rows);
+      if (!count.empty()) std::cout << count << " certificate(s) match\n";
+      return 0;
+    }
+    if (in.empty() || in[0] != "show") throw UsageError("certificates list | show SERIAL");
     Args a = parseArgs({in.begin() + 1, in.end()}, {"--pem"}, {});
     if (a.positional.size() != 1) throw UsageError("certificates show SERIAL [--pem]");
     Reply r;
@@ -386,6 +480,107 @@ class Cli {
       std::cout << k << std::string(14 - std::string(k).size(), ' ') << str(r.json, k) << "\n";
     for (const char* k : {"not_before", "not_after", "issued_at", "revoked_at"})
       std::cout << k << std::string(14 - std::string(k).size(), ' ') << when(r.json, k) << "\n";
+    return 0;
+  }
+
+  /** Prints a job's progress line (people) or nothing (--json). */
+  void progressLine(const Object::Ptr& job) {
+    if (json_) return;
+    std::string done = str(job, "done");
+    std::string total = str(job, "total");
+    long long t = total.empty() ? 0 : std::stoll(total);
+    long long d = done.empty() ? 0 : std::stoll(done);
+    std::cerr << "enrollctl: job " << str(job, "id") << " " << str(job, "state") << ": " << d << "/"
+              << t;
+    if (t > 0) std::cerr << " (" << (100 * d / t) << "%)";
+    std::cerr << "\n";
+  }
+
+  /** Exit code and summary for a finished (or stopped) job. */
+  int jobOutcome(const Reply& r) {
+    const auto& job = r.json;
+    if (printedJson(r)) {
+      return str(job, "state") == "done" ? 0 : kExitFailed;
+    }
+    std::string state = str(job, "state");
+    std::cout << "job " << str(job, "id") << " " << state << ": " << str(job, "matched")
+              << " matched, " << str(job, "changed") << " changed (" << str(job, "action")
+              << (str(job, "action") == "revoke" ? ", " + str(job, "reason") : std::string())
+              << "), " << str(job, "devices_blocked") << " device(s) blocked\n";
+    if (state == "failed") {
+      std::cerr << "enrollctl: the job failed: " << str(job, "error")
+                << "; what is done is committed, run the same command again to finish\n";
+      return kExitFailed;
+    }
+    if (state == "stopped") {
+      std::cerr << "enrollctl: the job was stopped; what is done is committed, run the same "
+                   "command again to finish\n";
+      return kExitFailed;
+    }
+    return 0;
+  }
+
+  int revoke(const std::vector<std::string>& in) {
+    enroll::store::CertificateSelector sel;
+    Args a = parseArgs(takeSelectors(in, &sel),
+                       {"--hold", "--release", "--block-devices", "--dry-run", "--no-wait"},
+                       {"--reason"});
+    if (!a.positional.empty()) {
+      // A bare serial, as with enrolld revoke.
+      for (const auto& p : a.positional) sel.serials.push_back(p);
+    }
+    if (sel.empty())
+      throw UsageError("name at least one selector (--serial, --device, --batch, ...)");
+    if (a.has("--hold") && a.has("--release")) throw UsageError("--hold or --release, not both");
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("selector", enroll::admin::selectorToJson(sel));
+    body->set("action", a.has("--hold") ? "hold" : a.has("--release") ? "release" : "revoke");
+    if (a.has("--reason")) body->set("reason", a.get("--reason"));
+    if (a.has("--block-devices")) body->set("block_devices", true);
+    if (a.has("--dry-run")) body->set("dry_run", true);
+    std::ostringstream os;
+    body->stringify(os);
+    Reply r;
+    if (!call("POST", "/api/v1/revocations", &r, os.str())) return exit_;
+    if (a.has("--dry-run")) {
+      if (printedJson(r)) return 0;
+      std::cout << "dry run: " << str(r.json, "matched")
+                << " certificate(s) match; nothing was changed\n";
+      std::vector<std::vector<std::string>> rows;
+      auto sample = r.json->getArray("sample");
+      for (size_t i = 0; sample && i < sample->size(); ++i)
+        rows.push_back(certificateRow(sample->getObject(static_cast<unsigned>(i))));
+      if (!rows.empty())
+        printTable({"SERIAL", "STATUS", "DEVICE", "LABEL", "ISSUED", "EXPIRES"}, rows);
+      return 0;
+    }
+    std::string id = str(r.json, "id");
+    if (a.has("--no-wait")) {
+      if (!printedJson(r)) std::cout << "job " << id << " started\n";
+      return 0;
+    }
+    // Follow the job until it ends, printing progress when it moves.
+    std::string last;
+    for (;;) {
+      if (!call("GET", "/api/v1/jobs/" + id, &r)) return exit_;
+      std::string now = str(r.json, "state") + str(r.json, "done");
+      if (now != last) progressLine(r.json);
+      last = now;
+      if (str(r.json, "state") != "running") break;
+      usleep(200 * 1000);
+    }
+    return jobOutcome(r);
+  }
+
+  int jobs(const std::vector<std::string>& in) {
+    if (in.size() != 2 || (in[0] != "show" && in[0] != "stop"))
+      throw UsageError("jobs show ID | stop ID");
+    Reply r;
+    if (!call(in[0] == "show" ? "GET" : "DELETE", "/api/v1/jobs/" + encode(in[1]), &r))
+      return exit_;
+    if (printedJson(r)) return 0;
+    progressLine(r.json);
+    if (str(r.json, "state") != "running") return jobOutcome(r);
     return 0;
   }
 
@@ -743,7 +938,9 @@ int main(int argc, char** argv) {
       } else if (!command.empty()) {
         command.push_back(a);
       } else if (a == "--help" || a == "-h") {
-        std::cout << kUsage;
+        std::string usage = kUsage;
+        usage.replace(usage.find("%SELECTORS%"), 11, enroll::admin::kSelectorFlagsUsage);
+        std::cout << usage;
         return 0;
       } else if (a == "--server") {
         server_flag = value();

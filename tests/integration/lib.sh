@@ -35,7 +35,8 @@ init_dir() {
 }
 
 # start_enrolld DIR: serves DIR on free loopback ports; sets PORT, U (EST base URL), COAP_PORT,
-# CU (EST-coaps base URL), ADMIN_PORT, SERVER_DIR, SERVER_PID
+# CU (EST-coaps base URL), ADMIN_PORT, HTTP_URL (plain HTTP, no trailing slash), METRICS (URL),
+# SERVER_DIR, SERVER_PID
 start_enrolld() {
   local dir=$1
   SERVER_DIR=$dir
@@ -45,7 +46,7 @@ start_enrolld() {
   # A hand-written configuration may have no admin CA, and then no admin listener.
   grep -q '"ca_certificate"' "$dir/enrolld.json" && admin=(--listen-admin 127.0.0.1:0)
   "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 --listen-coap 127.0.0.1:0 \
-    "${admin[@]}" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+    --listen-metrics 127.0.0.1:0 "${admin[@]}" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     PORT=$(sed -n 's|^listening est https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
@@ -58,6 +59,8 @@ start_enrolld() {
   COAP_PORT=$(sed -n 's|^listening coap coaps://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
   CU="coaps://127.0.0.1:$COAP_PORT/est"
   ADMIN_PORT=$(sed -n 's|^listening admin https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
+  HTTP_URL=$(sed -n 's|^listening http \(http://127.0.0.1:[0-9]*\)/$|\1|p' "$WORK/serve.out" | head -1)
+  METRICS=$(sed -n 's|^listening metrics \(http://127.0.0.1:[0-9]*/metrics\)|\1|p' "$WORK/serve.out" | head -1)
 }
 
 # ctl ARGS...: enrollctl as the data folder's first operator (role admin) against the running server
