@@ -914,11 +914,20 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
       insertCertificate(s, c);
       Int64 at = c.issued_at;
       std::string enrolled = deviceStateName(DeviceState::kEnrolled);
-      s << "INSERT INTO devices (" << kDeviceColumns
-        << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
-           " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
-           " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at",
-          bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at), now;
+      // A device blocked or retired after the request was authorized (an operator's bulk
+      // revocation may block it meanwhile) gets nothing: the whole issuance is rolled back.
+      Poco::Data::Statement device(s);
+      device << "INSERT INTO devices (" << kDeviceColumns
+             << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+                " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at"
+                " WHERE devices.state NOT IN ('blocked', 'retired')",
+          bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at);
+      if (device.execute() != 1) {
+        s.rollback();
+        return makeError(ErrorCode::kPermissionDenied,
+                         "device " + c.device_id + " was blocked or retired meanwhile");
+      }
       if (!issuance.token_hash.empty()) {
         // Single use, atomically: only an unused, unrevoked token is consumed.
         Poco::Data::Statement use(s);

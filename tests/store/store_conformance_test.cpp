@@ -478,6 +478,18 @@ TYPED_TEST(StoreConformance, SetsADeviceStateAndFiltersOnIt) {
             this->store_->setDeviceState("nope", DeviceState::kBlocked, 300).error().code);
 }
 
+TYPED_TEST(StoreConformance, IssuesNothingToADeviceBlockedMeanwhile) {
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("aa01", "D1")));
+  ASSERT_TRUE(this->store_->setDeviceState("D1", DeviceState::kBlocked, 300));
+  auto refused = this->store_->commitIssuance(this->issuance("aa02", "D1"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(pki::ErrorCode::kPermissionDenied, refused.error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCertificate("aa02").error().code);
+  auto d = this->store_->findDevice("D1");
+  EXPECT_EQ(DeviceState::kBlocked, d->state);
+  EXPECT_EQ(1, d->enroll_count);
+}
+
 TYPED_TEST(StoreConformance, PinsOperatorsByCertificate) {
   ASSERT_TRUE(this->store_->addOperator({"alice", "ab12", Role::kOperator, 5}));
   auto alice = this->store_->findOperatorByCertificate("ab12");
