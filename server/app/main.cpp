@@ -16,6 +16,7 @@
 #include "server/admin/selector_codec.h"
 #include "server/app/config.h"
 #include "server/app/init.h"
+#include "server/app/offline_audit.h"
 #include "server/app/revoke_command.h"
 #include "server/app/serve.h"
 #include "server/store/sqlite/sqlite_dialect.h"
@@ -116,6 +117,7 @@ int runPasswd(const std::vector<std::string>& args) {
     if (!hash) throw std::runtime_error(hash.error().toString());
     rec.password_hash = *hash;
     auto put = store->putCredential(rec);
+    enroll::app::auditOffline(*store, "credentials.set", rec.username, put);
     if (!put) throw std::runtime_error(put.error().toString());
     std::cout << "enrolld: credentials for " << rec.username << " saved\n";
     return 0;
@@ -143,6 +145,7 @@ int runPending(const std::vector<std::string>& args) {
       auto state = verb == "approve" ? enroll::store::PendingRecord::State::kApproved
                                      : enroll::store::PendingRecord::State::kRejected;
       auto done = store->decidePending(args[2], state, std::time(nullptr));
+      enroll::app::auditOffline(*store, "pending." + verb, args[2], done);
       if (!done) throw std::runtime_error(done.error().message);
       std::cout << "enrolld: " << args[2] << " " << verb << "d\n";
       return 0;
@@ -195,6 +198,8 @@ int runTokens(const std::vector<std::string>& args) {
       if (devices.empty() && count <= 0) return usageError("create needs --count N or --device ID");
       auto created = enroll::provisioning::createEnrollmentTokens(
           *store, {label, count, devices, batch, days}, now);
+      enroll::app::auditOffline(*store, "tokens.create", (label.empty() ? "default" : label),
+                                created);
       if (!created) {
         if (created.error().code == enroll::pki::ErrorCode::kInvalidArgument)
           return usageError(created.error().message);
@@ -221,6 +226,8 @@ int runTokens(const std::vector<std::string>& args) {
     }
     if (verb == "revoke" && args.size() >= 3) {
       auto done = store->revokeToken(enroll::provisioning::enrollmentTokenHash(args[2]), now);
+      enroll::app::auditOffline(*store, "tokens.revoke",
+                                enroll::provisioning::enrollmentTokenHash(args[2]), done);
       if (!done) throw std::runtime_error(done.error().message);
       std::cout << "enrolld: token revoked\n";
       return 0;
@@ -258,6 +265,11 @@ int runRegistry(const std::vector<std::string>& args) {
       if (format != "csv" && format != "json") return usageError("--format is csv or json");
       auto report = enroll::provisioning::importRegistry(*store, readWholeFile(file), format,
                                                          std::time(nullptr));
+      enroll::app::auditOffline(*store, "registry.import", file,
+                                report && !report->imported ? "rows_refused"
+                                : report
+                                    ? "ok"
+                                    : std::string(enroll::pki::errorCodeName(report.error().code)));
       if (!report) throw std::runtime_error(report.error().toString());
       const auto& parsed = report->file;
       if (!report->imported) {
@@ -332,6 +344,7 @@ int runOperators(const std::vector<std::string>& args) {
     }
     if (args[1] == "remove" && args.size() == 3) {
       auto removed = store->removeOperator(args[2]);
+      enroll::app::auditOffline(*store, "operators.remove", args[2], removed);
       if (!removed) throw std::runtime_error(removed.error().message);
       std::cout << "enrolld: operator " << args[2] << " removed\n";
       return 0;
@@ -353,6 +366,7 @@ int runOperators(const std::vector<std::string>& args) {
       if (exists_key || exists_pem)
         throw std::runtime_error(prefix + ".key or " + prefix + ".pem exists already");
       auto added = store->addOperator({args[2], cert->fingerprintSha256(), role, now});
+      enroll::app::auditOffline(*store, "operators.add", args[2], added);
       if (!added)
         throw std::runtime_error(added.error().code == enroll::pki::ErrorCode::kAlreadyExists
                                      ? "an operator named " + args[2] + " exists"
@@ -389,6 +403,7 @@ int runStations(const std::vector<std::string>& args) {
       auto cert = enroll::pki::Certificate::fromPem(readWholeFile(args[3]));
       if (!cert) throw std::runtime_error(args[3] + ": " + cert.error().message);
       auto added = store->addStation({args[2], cert->fingerprintSha256(), std::time(nullptr)});
+      enroll::app::auditOffline(*store, "stations.add", args[2], added);
       if (!added)
         throw std::runtime_error(added.error().code == enroll::pki::ErrorCode::kAlreadyExists
                                      ? "a station with that name or certificate exists"
@@ -398,6 +413,7 @@ int runStations(const std::vector<std::string>& args) {
     }
     if (args[1] == "remove" && args.size() == 3) {
       auto removed = store->removeStation(args[2]);
+      enroll::app::auditOffline(*store, "stations.remove", args[2], removed);
       if (!removed) throw std::runtime_error(removed.error().message);
       std::cout << "enrolld: station " << args[2] << " removed\n";
       return 0;

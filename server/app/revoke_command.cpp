@@ -4,11 +4,14 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "pki/clock.h"
+#include "server/admin/revocation_jobs.h"
 #include "server/admin/selector_codec.h"
 #include "server/app/config.h"
+#include "server/app/offline_audit.h"
 #include "server/ca/revocation_service.h"
 
 namespace enroll::app {
@@ -123,6 +126,25 @@ int runRevokeCommand(const std::vector<std::string>& args) {
   });
   std::signal(SIGINT, previous_int);
   std::signal(SIGTERM, previous_term);
+  if (!request.dry_run) {
+    Poco::JSON::Object::Ptr detail = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail->set("selector", admin::selectorToJson(sel));
+    detail->set("reason", ca::crlReasonName(request.reason));
+    detail->set("block_devices", request.block_devices);
+    if (report) {
+      detail->set("matched", static_cast<Poco::Int64>(report->matched));
+      detail->set("changed", static_cast<Poco::Int64>(report->changed));
+      detail->set("devices_blocked", static_cast<Poco::Int64>(report->devices_blocked));
+    }
+    std::ostringstream json;
+    detail->stringify(json);
+    auditOffline(*store, "revocation." + admin::revocationActionName(request.action),
+                 sel.serials.size() == 1 ? sel.serials[0] : "selector",
+                 !report             ? std::string(pki::errorCodeName(report.error().code))
+                 : report->completed ? "done"
+                                     : "stopped",
+                 json.str());
+  }
   if (!report) {
     std::cerr << "enrolld revoke: " << report.error().message
               << (report.error().detail.empty() ? "" : " (" + report.error().detail + ")") << "\n";

@@ -176,6 +176,8 @@ ctl audit verify --state audit.state > verify.txt
 check "the chain verifies" 0 $?
 check_contains "over every entry" "audit log verified" "$(cat verify.txt)"
 LOG=$(ctl audit list --limit 10000)
+check "offline changes are audited too, by the local user" "offline.operators.add rescue ok" \
+  "$(echo "$LOG" | awk '$3 ~ /^local:/ && $4 == "offline.operators.add" {print $4, $5, $6}')"
 check "admin calls are in it, by operator" ok \
   "$(echo "$LOG" | awk '$3 == "operator:bob" && $4 == "admin.tokens.create" {print $NF}')"
 check "refused calls too" permission_denied \
