@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --runtime
 cmake -S . -B build-run -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENROLL_BUILD_TESTS=OFF \
   -DENROLL_BUILD_DEVICE_CLIENT=OFF > /dev/null
-cmake --build build-run --target enrolld -j"$(nproc)"
+cmake --build build-run --target enrolld enrollctl -j"$(nproc)"
 dir=${ENROLLD_DIR:-var}
 if [ ! -f "$dir/enrolld.json" ]; then
   build-run/server/app/enrolld init "$dir" --demo
 fi
+echo "Operators (admin API, from this host): build-run/server/enrollctl/enrollctl --dir $dir whoami"
+echo "  e.g. ... --dir $dir registry list, tokens create --count 10, revoke --batch B --dry-run"
 exec build-run/server/app/enrolld serve "$dir" "$@"
