@@ -58,14 +58,14 @@ static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms) {
   edc_channel_t *ch = (edc_channel_t *)ctx;
   ch->timer_int = int_ms;
   ch->timer_fin = fin_ms;
-  if (fin_ms != 0) ch->timer_start = ch->port->monotonic_ms(ch->port->ctx);
+  if (fin_ms != 0) ch->timer_start = (uint32_t)ch->port->monotonic_ms(ch->port->ctx);
 }
 
 static int timer_get(void *ctx) {
   edc_channel_t *ch = (edc_channel_t *)ctx;
-  uint64_t el;
+  uint32_t el;
   if (ch->timer_fin == 0) return -1;
-  el = ch->port->monotonic_ms(ch->port->ctx) - ch->timer_start;
+  el = (uint32_t)ch->port->monotonic_ms(ch->port->ctx) - ch->timer_start;
   if (el >= ch->timer_fin) return 2;
   if (el >= ch->timer_int) return 1;
   return 0;

@@ -420,6 +420,7 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
   char challenge[64];
   const char *chal = NULL;
   op_creds_t probe;
+  edc_csr_subject_t subj;
 
   c->last_retry_after_s = 0;
   c->last_has_retry_after = 0;
@@ -435,9 +436,16 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
     if (ret == 0) ret = edc_base64_encode(challenge, sizeof(challenge), &b64, cb, cb_len);
     chal = challenge;
   }
+  /* RFC 7030 4.2.2: a renewal keeps the subject of the certificate being renewed, which the
+   * CA may have written differently from what we asked for */
+  subj = c->cfg.subject;
+  if (op == EDC_EST_SIMPLEREENROLL) {
+    subj.name_der = c->op_crt.subject_raw.p;
+    subj.name_der_len = c->op_crt.subject_raw.len;
+  }
   if (ret == 0)
-    ret = edc_csr_write_der(k, &c->cfg.subject, chal, c->work, CSR_AREA, &csr_len,
-                            mbedtls_ctr_drbg_random, &c->drbg);
+    ret = edc_csr_write_der(k, &subj, chal, c->work, CSR_AREA, &csr_len, mbedtls_ctr_drbg_random,
+                            &c->drbg);
   if (ret == 0) ret = est_exchange(c, op, c->work, csr_len, resp, resp_size, &resp_len);
   c->tr.ops->close(c->tr.self);
 

@@ -59,15 +59,15 @@ static int coap_transact(edc_coaps_t *h, const unsigned char *req, size_t req_le
   (void)mbedtls_ctr_drbg_random(h->ch.drbg, &r, 1);
   timeout = EDC_COAP_ACK_TIMEOUT_MS + (EDC_COAP_ACK_TIMEOUT_MS / 2) * r / 255u; /* factor 1.5 */
   for (attempt = 0; attempt <= EDC_COAP_MAX_RETRANSMIT; attempt++, timeout *= 2) {
-    uint64_t start;
+    uint32_t start; /* ms; differences are right across a 32-bit wrap */
     int ret;
     if (!acked && mbedtls_ssl_write(&h->ch.ssl, req, req_len) < 0) return EDC_ERR_NET;
-    start = port->monotonic_ms(port->ctx);
+    start = (uint32_t)port->monotonic_ms(port->ctx);
     for (;;) {
-      uint64_t el = port->monotonic_ms(port->ctx) - start;
+      uint32_t el = (uint32_t)port->monotonic_ms(port->ctx) - start;
       uint32_t wait = acked ? h->ch.timeout_ms : timeout;
       if (el >= wait) break;
-      mbedtls_ssl_conf_read_timeout(&h->ch.conf, (uint32_t)(wait - el));
+      mbedtls_ssl_conf_read_timeout(&h->ch.conf, wait - el);
       ret = mbedtls_ssl_read(&h->ch.ssl, rx, h->io_size / 2);
       if (ret == MBEDTLS_ERR_SSL_TIMEOUT) break;
       if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) continue;
@@ -78,7 +78,7 @@ static int coap_transact(edc_coaps_t *h, const unsigned char *req, size_t req_le
         if (resp->type == EDC_COAP_RST) return EDC_ERR_REJECTED;
         if (resp->code == 0) { /* empty ACK: the response comes separately */
           acked = 1;
-          start = port->monotonic_ms(port->ctx);
+          start = (uint32_t)port->monotonic_ms(port->ctx);
           continue;
         }
       }
@@ -108,7 +108,7 @@ static int map_code(const edc_coap_msg_t *r, uint32_t *retry_after_s) {
     const edc_coap_option_t *ma = edc_coap_find(r, EDC_COAP_OPT_MAX_AGE);
     uint32_t v = 60; /* RFC 7252 5.10.5 default */
     if (ma != NULL) (void)edc_coap_get_uint(ma, &v);
-    if (retry_after_s) *retry_after_s = v;
+    *retry_after_s = v;
     return EDC_ERR_RETRY_LATER;
   }
   return edc_status_class_to_error(r->code >> 5, r->code & 31);
@@ -134,7 +134,7 @@ static int coaps_exchange(void *self, edc_est_op_t op, const unsigned char *req,
   edc_coap_msg_t m, r;
   /* the client passes its own buffers; only the session state and op are checked here */
   if (h == NULL || !h->ch.open || (unsigned)op > 2) return EDC_ERR_INVALID_ARG;
-  if (retry_after_s) *retry_after_s = 0;
+  *retry_after_s = 0;
   post = op != EDC_EST_CACERTS;
   (void)mbedtls_ctr_drbg_random(h->ch.drbg, token, sizeof(token));
   for (;;) {

@@ -234,6 +234,8 @@ static int is_printable(const char *s) {
   return 1;
 }
 
+EDC_NOINLINE static size_t slen(const char *s) { return s != NULL ? strlen(s) : 0; }
+
 /* Prefix the @p len bytes just written with their length and @p tag. */
 static int wrap(unsigned char **p, unsigned char *start, size_t len, unsigned char tag) {
   int l = mbedtls_asn1_write_len(p, start, len), t;
@@ -268,7 +270,7 @@ static int write_attr(unsigned char **p, unsigned char *start, const char *oid, 
 }
 
 static int write_cri(unsigned char **p, unsigned char *start, const edc_key_t *key,
-                     const edc_csr_subject_t *s, const char *challenge) {
+                     const edc_csr_subject_t *s, const char *challenge, size_t *need) {
   /* RDNs written last-first: RFC 5280 4.1.2.6 UTF8String, except serialNumber which X.520
    * makes a PrintableString */
   static const struct {
@@ -281,6 +283,9 @@ static int write_cri(unsigned char **p, unsigned char *start, const edc_key_t *k
   const char *const fields[4] = {s->organization, s->org_unit, s->common_name, s->serial_number};
   size_t len = 0, sub, i;
   int ret;
+  /* a generous bound, for the error report: fixed parts plus the strings */
+  *need = 300 + s->name_der_len + slen(challenge);
+  for (i = 0; i < 4; i++) *need += slen(fields[i]);
   /* attributes [0] IMPLICIT SET OF Attribute; Attribute ::= SEQUENCE { type, SET OF value } */
   if (challenge != NULL)
     CHK(write_attr(p, start, kOidChallenge, sizeof(kOidChallenge) - 1, challenge, 1, 1));
@@ -291,27 +296,31 @@ static int write_cri(unsigned char **p, unsigned char *start, const edc_key_t *k
   len += EDC_P256_PUBLIC_LEN;
   if ((ret = edc_key_public(key, *p, EDC_P256_PUBLIC_LEN)) != 0) return ret;
   CHK(mbedtls_asn1_write_raw_buffer(p, start, kSpkiP256, sizeof(kSpkiP256)));
-  /* Name */
-  sub = len;
-  for (i = 0; i < 4; i++)
-    if (fields[kRdns[i].field] != NULL)
-      CHK(write_attr(p, start, kRdns[i].oid, 3, fields[kRdns[i].field], kRdns[i].printable, 0));
-  CHK(wrap(p, start, len - sub, SEQ));
+  /* Name: as given in DER, or from the strings */
+  if (s->name_der != NULL) {
+    CHK(mbedtls_asn1_write_raw_buffer(p, start, s->name_der, s->name_der_len));
+  } else {
+    sub = len;
+    for (i = 0; i < 4; i++)
+      if (fields[kRdns[i].field] != NULL)
+        CHK(write_attr(p, start, kRdns[i].oid, 3, fields[kRdns[i].field], kRdns[i].printable, 0));
+    CHK(wrap(p, start, len - sub, SEQ));
+  }
   /* version INTEGER 0 */
   CHK(mbedtls_asn1_write_int(p, start, 0));
   CHK(wrap(p, start, len, SEQ));
   return (int)len;
 }
 
-EDC_NOINLINE static size_t slen(const char *s) { return s != NULL ? strlen(s) : 0; }
-
 /* AlgorithmIdentifier, BIT STRING header and signature after the CRI */
 #define TAIL_MAX (sizeof(kAlgEcdsaSha256) + 3 + EDC_P256_SIG_MAX_LEN)
 
+/* An error of the CRI writer: our own codes pass; of Mbed TLS's (ASN.1 writing, -0x60 and
+ * below), running out of room is reported as such, anything else (a string we cannot
+ * encode) as a bad argument. */
 static int map_asn1(int ret) {
   if (ret == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL) return EDC_ERR_BUFFER_TOO_SMALL;
-  if (ret <= -0x100 || ret == MBEDTLS_ERR_ASN1_INVALID_DATA) return EDC_ERR_INVALID_ARG;
-  return ret;
+  return ret < -0x20 ? EDC_ERR_INVALID_ARG : ret;
 }
 
 int edc_csr_write_der(edc_key_t *key, const edc_csr_subject_t *subject, const char *challenge,
@@ -322,15 +331,11 @@ int edc_csr_write_der(edc_key_t *key, const edc_csr_subject_t *subject, const ch
   size_t len = 0, cri_len, sig_len = 0;
   int ret;
   if (key == NULL || subject == NULL || buf == NULL || olen == NULL) return EDC_ERR_INVALID_ARG;
-  /* Generous bound for the error report: fixed parts plus the strings. */
-  *olen = 300 + slen(challenge) + slen(subject->common_name) + slen(subject->serial_number) +
-          slen(subject->organization) + slen(subject->org_unit);
   /* Write the CertificationRequestInfo at the end of buf, leaving room after it for the
    * AlgorithmIdentifier and the signature BIT STRING (12 + 3 + at most 72 bytes) and before
    * it for the outer header (at most 4 bytes). */
-  if (size < 128) return EDC_ERR_BUFFER_TOO_SMALL;
-  p = buf + size - TAIL_MAX;
-  ret = write_cri(&p, buf + 4, key, subject, challenge);
+  p = size > TAIL_MAX + 4 ? buf + size - TAIL_MAX : buf + 4; /* else write_cri finds no room */
+  ret = write_cri(&p, buf + 4, key, subject, challenge, olen);
   if (ret < 0) return map_asn1(ret);
   cri = p;
   cri_len = (size_t)ret;

@@ -77,7 +77,7 @@ static int https_exchange(void *self, edc_est_op_t op, const unsigned char *req,
   int ret, post, eof = 0;
   /* the client passes its own buffers; only the session state is checked here */
   if (h == NULL || !h->ch.open) return EDC_ERR_INVALID_ARG;
-  if (retry_after_s) *retry_after_s = 0;
+  *retry_after_s = 0;
   post = op != EDC_EST_CACERTS;
   if ((ret = edc_https_path(h->label, op, path, sizeof(path), &n)) != 0) return ret;
   /* io holds: request head, then base64 body; later the response. */
@@ -114,7 +114,7 @@ static int https_exchange(void *self, edc_est_op_t op, const unsigned char *req,
     if (eof) return EDC_ERR_HTTP;
   }
   ret = edc_http_status_to_error(&r);
-  if (ret == EDC_ERR_RETRY_LATER && retry_after_s) *retry_after_s = r.retry_after_s;
+  if (ret == EDC_ERR_RETRY_LATER) *retry_after_s = r.retry_after_s;
   if (ret != 0) return ret;
   /* RFC 7030 4.1.3 / 4.2.3 and RFC 8951: the body is base64 with or without line breaks and
    * with or without Content-Transfer-Encoding. A server that sends raw DER is tolerated. */
