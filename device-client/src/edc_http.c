@@ -101,7 +101,8 @@ static int dechunk(unsigned char *body, unsigned char *end, int apply, size_t *b
       *consumed_end = r;
       return 0;
     }
-    if ((size_t)(end - r) < size + 2) return EDC_ERR_INCOMPLETE;
+    /* (not size + 2: a chunk size near SIZE_MAX would wrap) */
+    if ((size_t)(end - r) < 2 || (size_t)(end - r) - 2 < size) return EDC_ERR_INCOMPLETE;
     if (r[size] != '\r' || r[size + 1] != '\n') return EDC_ERR_MALFORMED;
     if (apply) memmove(w, r, size);
     w += size;
