@@ -6,8 +6,11 @@
  * which holds the TCP connection to enrolld. Inputs and outputs are files reached through
  * semihosting (QEMU's working directory):
  *   live-config.txt   "<enrolld port> <unix time now>"
- *   boot.der, boot.key.der, root.sha256 (32 bytes)   the bootstrap credentials and pin
- *   issued.der, reissued.der, cacerts.der             written here for the test to check
+ *   root.sha256 (32 bytes), and per device (prefix sw, se) <p>-boot.der, <p>-boot.key.der
+ *   <p>-issued.der, <p>-reissued.der, <p>-cacerts.der, se-device.pub   written for the test
+ * Device "sw" keeps its keys in the client; device "se" has its bootstrap key and its device
+ * key in secure-element doubles (EDC_WITH_EXTERNAL_KEY: CSR and TLS CertificateVerify through
+ * the sign callback).
  *
  * Relay frames on the UART (the device asks, the relay answers):
  *   'C' port:2           -> 'c' status:1 (0 connected)
@@ -21,6 +24,7 @@
 
 #include "edc/edc_client.h"
 #include "edc/edc_https.h"
+#include "mbedtls/ecdsa.h"
 #include "platform.h"
 
 /* ---- semihosting files ---- */
@@ -204,50 +208,107 @@ static int step(edc_client_t *c, const char *what, int64_t *next) {
   return ret;
 }
 
-int main(void) {
+/* A secure-element double: keeps its P-256 key in its own struct and only signs. */
+typedef struct se {
+  mbedtls_ecp_keypair kp;
+  mbedtls_ctr_drbg_context rng;
+  unsigned signs;
+} se_t;
+
+static int se_sign(void *ctx, const unsigned char hash[32], unsigned char *sig, size_t size,
+                   size_t *len) {
+  se_t *se = (se_t *)ctx;
+  unsigned char tmp[MBEDTLS_ECDSA_MAX_LEN];
+  se->signs++;
+  if (mbedtls_ecdsa_write_signature(&se->kp, MBEDTLS_MD_SHA256, hash, 32, tmp, len,
+                                    mbedtls_ctr_drbg_random, &se->rng) != 0)
+    return EDC_ERR_CRYPTO;
+  if (*len > size) return EDC_ERR_BUFFER_TOO_SMALL;
+  memcpy(sig, tmp, *len);
+  return 0;
+}
+
+/* Put @p der (a private key) into the element, or generate one in it; publish its point. */
+static int se_init(se_t *se, const unsigned char *der, size_t der_len, edc_key_t *key,
+                   unsigned char pub[EDC_P256_PUBLIC_LEN]) {
+  size_t n = 0;
+  int ret;
+  memset(se, 0, sizeof(*se));
+  mbedtls_ecp_keypair_init(&se->kp);
+  mbedtls_ctr_drbg_init(&se->rng);
+  edc_key_init(key);
+  ret = mbedtls_ctr_drbg_seed(&se->rng, hw_entropy, NULL, (const unsigned char *)"se", 2);
+  if (ret == 0 && der != NULL) {
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    ret = mbedtls_pk_parse_key(&pk, der, der_len, NULL, 0);
+    if (ret == 0) ret = mbedtls_ecp_group_copy(&se->kp.grp, &mbedtls_pk_ec(pk)->grp);
+    if (ret == 0) ret = mbedtls_mpi_copy(&se->kp.d, &mbedtls_pk_ec(pk)->d);
+    if (ret == 0) ret = mbedtls_ecp_copy(&se->kp.Q, &mbedtls_pk_ec(pk)->Q);
+    mbedtls_pk_free(&pk);
+  } else if (ret == 0) {
+    ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &se->kp, mbedtls_ctr_drbg_random, &se->rng);
+  }
+  if (ret == 0)
+    ret = mbedtls_ecp_point_write_binary(&se->kp.grp, &se->kp.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
+                                         pub, EDC_P256_PUBLIC_LEN);
+  return ret != 0 ? -1 : edc_key_set_external(key, pub, n, se_sign, se);
+}
+
+static void se_free(se_t *se, edc_key_t *key) {
+  edc_key_free(key);
+  mbedtls_ecp_keypair_free(&se->kp);
+  mbedtls_ctr_drbg_free(&se->rng);
+}
+
+/* One device through both rounds: enroll (with /cacerts), then re-enroll at its renewal time.
+ * With @p se, its bootstrap key and its device key live in secure-element doubles: the
+ * bootstrap element signs the TLS CertificateVerify of /simpleenroll, the device element the
+ * CSRs and the CertificateVerify of /simplereenroll; nothing private is stored. Output files
+ * are named with @p prefix. */
+static void run_device(const char *prefix, const char *cn, int se, uint16_t port) {
   static edc_client_t c;
   static edc_https_t https;
   static unsigned char work[2048], io[2048], crt[1024], key[256];
-  static char conf[64];
+  static se_t boot_se, dev_se;
+  static edc_key_t boot_key, dev_key;
+  unsigned char dev_pub[EDC_P256_PUBLIC_LEN];
+  char name[48];
   edc_client_config_t cfg;
-  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", "DEMO-0001", NULL, 0};
+  edc_csr_subject_t subj = {NULL, NULL, cn, cn, NULL, 0};
   const mbedtls_x509_crt *op, *n;
-  long crt_len, key_len, conf_len;
-  unsigned long port = 0;
+  long crt_len, key_len;
   int64_t next = 0, na1 = 0, renew_at;
   unsigned char serial1[32];
   size_t serial1_len = 0, ca_len = 0;
   int ret;
 
-  hw_init();
-  g_ms0 = ms_now();
-  printf("edc live enrollment on %s (QEMU %s) through UART0\n", EDC_HW_CPU, EDC_HW_MACHINE);
-  UART_BAUDDIV = 16;
-  UART_CTRL = 3; /* TX and RX enabled */
-
-  conf_len = sh_read_file("live-config.txt", (unsigned char *)conf, sizeof(conf) - 1);
-  crt_len = sh_read_file("boot.der", crt, sizeof(crt));
-  key_len = sh_read_file("boot.key.der", key, sizeof(key));
+  printf("== %s: %s, keys %s\n", prefix, cn, se ? "in secure-element doubles" : "in the client");
+  snprintf(name, sizeof(name), "%s-boot.der", prefix);
+  crt_len = sh_read_file(name, crt, sizeof(crt));
+  snprintf(name, sizeof(name), "%s-boot.key.der", prefix);
+  key_len = sh_read_file(name, key, sizeof(key));
   edc_client_config_default(&cfg);
-  expect(conf_len > 0 && crt_len > 0 && key_len > 0 &&
-             sh_read_file("root.sha256", cfg.ca_fingerprint, 32) == 32,
+  expect(crt_len > 0 && key_len > 0 && sh_read_file("root.sha256", cfg.ca_fingerprint, 32) == 32,
          "inputs read through semihosting");
-  if (g_fail) goto done;
-  conf[conf_len] = '\0';
-  {
-    char *e;
-    port = strtoul(conf, &e, 10);
-    g_time0 = (int64_t)strtoll(e, NULL, 10);
-  }
+  if (crt_len <= 0 || key_len <= 0) return;
   cfg.subject = subj;
   cfg.have_fingerprint = 1;
-  ret = edc_client_init(&c, &kPort, &cfg, work, sizeof(work), "hw-live");
-  if (ret == 0) ret = edc_client_set_bootstrap(&c, crt, (size_t)crt_len, key, (size_t)key_len);
+  g_time_offset = 0;
+  ret = edc_client_init(&c, &kPort, &cfg, work, sizeof(work), prefix);
+  if (ret == 0 && se) {
+    ret = se_init(&boot_se, key, (size_t)key_len, &boot_key, dev_pub);
+    if (ret == 0) ret = edc_client_set_bootstrap_key(&c, crt, (size_t)crt_len, &boot_key);
+    if (ret == 0) ret = se_init(&dev_se, NULL, 0, &dev_key, dev_pub);
+    if (ret == 0) edc_client_set_device_key(&c, &dev_key);
+  } else if (ret == 0) {
+    ret = edc_client_set_bootstrap(&c, crt, (size_t)crt_len, key, (size_t)key_len);
+  }
   if (ret == 0)
-    ret = edc_https_init(&https, &kPort, edc_client_drbg(&c), "127.0.0.1", (uint16_t)port, NULL,
-                         20000, io, sizeof(io));
+    ret = edc_https_init(&https, &kPort, edc_client_drbg(&c), "127.0.0.1", port, NULL, 20000, io,
+                         sizeof(io));
   expect(ret == 0, "client, bootstrap credentials and HTTPS transport set up");
-  if (g_fail) goto done;
+  if (ret != 0) goto out;
   edc_client_set_transport(&c, edc_https_transport(&https));
 
   /* 1. /cacerts (pinned) and /simpleenroll with the bootstrap certificate; the CSR asks for
@@ -255,8 +316,9 @@ int main(void) {
   ret = step(&c, "cacerts + simpleenroll", &next);
   op = edc_client_operational(&c, NULL, &na1);
   expect(ret == 0 && op != NULL, "enrolled with enrolld");
-  if (op == NULL) goto done;
-  expect(sh_write_file("issued.der", op->raw.p, op->raw.len) == 0, "issued.der written");
+  if (op == NULL) goto out;
+  snprintf(name, sizeof(name), "%s-issued.der", prefix);
+  expect(sh_write_file(name, op->raw.p, op->raw.len) == 0, "issued certificate written");
   serial1_len = op->serial.len < sizeof(serial1) ? op->serial.len : sizeof(serial1);
   memcpy(serial1, op->serial.p, serial1_len);
   for (n = edc_client_trust(&c); n != NULL && n->raw.p != NULL; n = n->next) {
@@ -264,7 +326,8 @@ int main(void) {
     memcpy(work + ca_len, n->raw.p, n->raw.len); /* work is free between steps */
     ca_len += n->raw.len;
   }
-  expect(ca_len > 0 && sh_write_file("cacerts.der", work, ca_len) == 0, "cacerts.der written");
+  snprintf(name, sizeof(name), "%s-cacerts.der", prefix);
+  expect(ca_len > 0 && sh_write_file(name, work, ca_len) == 0, "CA set written");
 
   /* 2. nothing to do before the renewal time; at it, /simplereenroll with the operational
    *    certificate (and its subject, RFC 7030 4.2.2) */
@@ -276,12 +339,50 @@ int main(void) {
   expect(ret == 0 && op != NULL &&
              (op->serial.len != serial1_len || memcmp(op->serial.p, serial1, serial1_len) != 0),
          "re-enrolled: a new certificate");
+  snprintf(name, sizeof(name), "%s-reissued.der", prefix);
   if (ret == 0 && op != NULL)
-    expect(sh_write_file("reissued.der", op->raw.p, op->raw.len) == 0, "reissued.der written");
-
-done:
+    expect(sh_write_file(name, op->raw.p, op->raw.len) == 0, "renewed certificate written");
+  if (se) {
+    /* the stored bundle holds no private key; the element signed the TLS handshakes */
+    expect(g_slot_len[EDC_SLOT_OPERATIONAL] > 6 && g_slot[EDC_SLOT_OPERATIONAL][4] == 0,
+           "no private key in storage");
+    printf("secure-element signatures: bootstrap %u, device %u\n", boot_se.signs, dev_se.signs);
+    expect(boot_se.signs == 1, "bootstrap element signed the enroll handshake");
+    expect(dev_se.signs == 3, "device element signed two CSRs and the re-enroll handshake");
+    snprintf(name, sizeof(name), "%s-device.pub", prefix);
+    expect(sh_write_file(name, dev_pub, sizeof(dev_pub)) == 0, "device public key written");
+  }
+out:
   edc_https_free(&https);
   edc_client_free(&c);
+  if (se) {
+    se_free(&boot_se, &boot_key);
+    se_free(&dev_se, &dev_key);
+  }
+  memset(g_slot_len, 0, sizeof(g_slot_len));
+}
+
+int main(void) {
+  static char conf[64];
+  long conf_len;
+  unsigned long port = 0;
+
+  hw_init();
+  g_ms0 = ms_now();
+  printf("edc live enrollment on %s (QEMU %s) through UART0\n", EDC_HW_CPU, EDC_HW_MACHINE);
+  UART_BAUDDIV = 16;
+  UART_CTRL = 3; /* TX and RX enabled */
+
+  conf_len = sh_read_file("live-config.txt", (unsigned char *)conf, sizeof(conf) - 1);
+  expect(conf_len > 0, "live-config.txt read through semihosting");
+  if (conf_len > 0) {
+    char *e;
+    conf[conf_len] = '\0';
+    port = strtoul(conf, &e, 10);
+    g_time0 = (int64_t)strtoll(e, NULL, 10);
+    run_device("sw", "DEMO-0001", 0, (uint16_t)port);
+    run_device("se", "DEMO-0002", 1, (uint16_t)port);
+  }
   printf("heap in use at exit: %u\n", (unsigned)hw_heap_current());
   expect(hw_heap_current() == 0, "no leak");
   printf("%s\n", g_fail ? "FAIL" : "PASS");
