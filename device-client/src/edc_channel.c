@@ -58,14 +58,14 @@ static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms) {
   edc_channel_t *ch = (edc_channel_t *)ctx;
   ch->timer_int = int_ms;
   ch->timer_fin = fin_ms;
-  if (fin_ms != 0) ch->timer_start = ch->port->monotonic_ms(ch->port->ctx);
+  if (fin_ms != 0) ch->timer_start = (uint32_t)ch->port->monotonic_ms(ch->port->ctx);
 }
 
 static int timer_get(void *ctx) {
   edc_channel_t *ch = (edc_channel_t *)ctx;
-  uint64_t el;
+  uint32_t el;
   if (ch->timer_fin == 0) return -1;
-  el = ch->port->monotonic_ms(ch->port->ctx) - ch->timer_start;
+  el = (uint32_t)ch->port->monotonic_ms(ch->port->ctx) - ch->timer_start;
   if (el >= ch->timer_fin) return 2;
   if (el >= ch->timer_int) return 1;
   return 0;
@@ -89,6 +89,7 @@ int edc_channel_init(edc_channel_t *ch, const edc_port_t *port, mbedtls_ctr_drbg
   ch->net_port = net_port;
   ch->timeout_ms = timeout_ms ? timeout_ms : 30000;
   ch->datagram = (uint8_t)(datagram != 0);
+  ch->is_ip = (uint8_t)parse_ipv4(host, ch->ip);
   mbedtls_ssl_config_init(&ch->conf);
   mbedtls_ssl_init(&ch->ssl);
   return EDC_OK;
@@ -115,11 +116,9 @@ void edc_channel_free(edc_channel_t *ch) {
 }
 
 int edc_channel_open(edc_channel_t *ch, const edc_est_auth_t *auth) {
-  unsigned char ip[4];
-  int is_ip, ret;
+  int ret;
   if (ch == NULL || auth == NULL) return EDC_ERR_INVALID_ARG;
   edc_channel_close(ch);
-  is_ip = parse_ipv4(ch->host, ip);
   if (mbedtls_ssl_config_defaults(&ch->conf, MBEDTLS_SSL_IS_CLIENT, ch->datagram,
                                   MBEDTLS_SSL_PRESET_DEFAULT) != 0)
     return EDC_ERR_TLS;
@@ -142,7 +141,7 @@ int edc_channel_open(edc_channel_t *ch, const edc_est_auth_t *auth) {
 #endif
   if (mbedtls_ssl_setup(&ch->ssl, &ch->conf) != 0) return EDC_ERR_ALLOC;
   /* SNI and name check; for an IPv4 literal the iPAddress SAN is checked after the handshake */
-  if (mbedtls_ssl_set_hostname(&ch->ssl, is_ip ? NULL : ch->host) != 0) return EDC_ERR_ALLOC;
+  if (mbedtls_ssl_set_hostname(&ch->ssl, ch->is_ip ? NULL : ch->host) != 0) return EDC_ERR_ALLOC;
   ret = ch->port->net_connect(ch->port->ctx, ch->host, ch->net_port, ch->datagram, ch->timeout_ms,
                               &ch->conn);
   if (ret != 0) return ret;
@@ -157,7 +156,8 @@ int edc_channel_open(edc_channel_t *ch, const edc_est_auth_t *auth) {
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return EDC_ERR_UNTRUSTED;
     return ret == ERR_NET_RECV_ || ret == ERR_NET_SEND_ ? EDC_ERR_NET : EDC_ERR_TLS;
   }
-  if (auth->trust != NULL && is_ip && check_ip_san(mbedtls_ssl_get_peer_cert(&ch->ssl), ip) != 0) {
+  if (auth->trust != NULL && ch->is_ip &&
+      check_ip_san(mbedtls_ssl_get_peer_cert(&ch->ssl), ch->ip) != 0) {
     edc_channel_close(ch);
     return EDC_ERR_UNTRUSTED;
   }
@@ -186,16 +186,13 @@ int edc_channel_binding(void *self, unsigned char *out, size_t size, size_t *ole
 int edc_channel_verify_peer(void *self, const mbedtls_x509_crt *trust) {
   edc_channel_t *ch = (edc_channel_t *)self;
   const mbedtls_x509_crt *peer;
-  unsigned char ip[4];
   uint32_t flags = 0;
-  int is_ip;
   if (ch == NULL || trust == NULL || !ch->open) return EDC_ERR_INVALID_ARG;
   peer = mbedtls_ssl_get_peer_cert(&ch->ssl);
-  is_ip = parse_ipv4(ch->host, ip);
   if (peer == NULL ||
       mbedtls_x509_crt_verify((mbedtls_x509_crt *)peer, (mbedtls_x509_crt *)trust, NULL,
-                              is_ip ? NULL : ch->host, &flags, NULL, NULL) != 0 ||
-      (is_ip && check_ip_san(peer, ip) != 0))
+                              ch->is_ip ? NULL : ch->host, &flags, NULL, NULL) != 0 ||
+      (ch->is_ip && check_ip_san(peer, ch->ip) != 0))
     return EDC_ERR_UNTRUSTED;
   return EDC_OK;
 }

@@ -254,6 +254,17 @@ static void adopt_creds(edc_client_t *c, op_creds_t *o) {
   c->op_not_after = edc_x509_time_to_epoch(&c->op_crt.valid_to);
 }
 
+static uint32_t rand32(edc_client_t *c) {
+  uint32_t rnd = 0;
+  (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
+  return rnd;
+}
+
+/* Plan the next renewal of the operational certificate (with jitter). */
+static void plan_renewal(edc_client_t *c) {
+  edc_sched_plan(&c->sched, c->op_not_before, c->op_not_after, rand32(c));
+}
+
 /* Install a bundle as the operational credentials (does not touch storage). */
 static int install_bundle(edc_client_t *c, const unsigned char *buf, size_t len) {
   op_creds_t o;
@@ -293,15 +304,45 @@ int edc_client_load(edc_client_t *c) {
     mbedtls_platform_zeroize(c->work, len);
     if (ret != 0) return EDC_ERR_STORAGE;
     found = 1;
-    {
-      uint32_t rnd = 0;
-      (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
-      edc_sched_plan(&c->sched, c->op_not_before, c->op_not_after, rnd);
-    }
+    plan_renewal(c);
   } else if (ret != EDC_ERR_NOT_FOUND) {
     return ret;
   }
   return found ? EDC_OK : EDC_ERR_NOT_FOUND;
+}
+
+/* 0 when @p crt chains to @p trust; validity dates are the scheduler's business (a device
+ * clock may be wrong), so only they are overlooked. */
+static int verify_chain(mbedtls_x509_crt *crt, mbedtls_x509_crt *trust) {
+  uint32_t flags = 0;
+  if (mbedtls_x509_crt_verify(crt, trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
+      (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0)
+    return EDC_ERR_UNTRUSTED;
+  return EDC_OK;
+}
+
+/* One EST request through the transport; a Retry-After is kept for the scheduler. */
+EDC_NOINLINE static int est_exchange(edc_client_t *c, edc_est_op_t op, const unsigned char *req,
+                                     size_t req_len, unsigned char *resp, size_t resp_size,
+                                     size_t *resp_len) {
+  uint32_t ra = 0;
+  int ret = c->tr.ops->exchange(c->tr.self, op, req, req_len, resp, resp_size, resp_len, &ra);
+  if (ret == EDC_ERR_RETRY_LATER) {
+    c->last_retry_after_s = ra;
+    c->last_has_retry_after = ra > 0;
+  }
+  return ret;
+}
+
+/* Parse an EST answer (certs-only PKCS#7 or one certificate) into @p chain, in its order. */
+static int parse_answer(const unsigned char *buf, size_t len, edc_pkcs7_certs_t *certs,
+                        mbedtls_x509_crt *chain) {
+  size_t iter = 0, clen;
+  const unsigned char *cert;
+  int ret = edc_certs_parse(buf, len, certs);
+  while (ret == 0 && edc_pkcs7_next_cert(certs, &iter, &cert, &clen) == 0)
+    if (mbedtls_x509_crt_parse_der(chain, cert, clen) != 0) ret = EDC_ERR_MALFORMED;
+  return ret;
 }
 
 /* Every certificate of @p set must chain to @p trust, with the others as intermediates. */
@@ -310,16 +351,12 @@ static int check_chains_to(const mbedtls_x509_crt *set, mbedtls_x509_crt *trust)
   int ret = EDC_OK;
   for (n = set; ret == 0 && n != NULL; n = n->next) {
     mbedtls_x509_crt path;
-    uint32_t flags = 0;
     mbedtls_x509_crt_init(&path);
     /* the certificate first, then all of them as candidate intermediates (views, no copies) */
     ret = mbedtls_x509_crt_parse_der_nocopy(&path, n->raw.p, n->raw.len);
     for (o = set; ret == 0 && o != NULL; o = o->next)
       ret = mbedtls_x509_crt_parse_der_nocopy(&path, o->raw.p, o->raw.len);
-    if (ret != 0 ||
-        (mbedtls_x509_crt_verify(&path, trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
-         (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0))
-      ret = EDC_ERR_UNTRUSTED;
+    if (ret != 0 || verify_chain(&path, trust) != 0) ret = EDC_ERR_UNTRUSTED;
     mbedtls_x509_crt_free(&path);
   }
   return ret;
@@ -329,29 +366,22 @@ int edc_client_cacerts(edc_client_t *c) {
   edc_est_auth_t auth;
   edc_pkcs7_certs_t certs;
   mbedtls_x509_crt cand;
-  size_t len = 0, iter = 0, clen;
-  const unsigned char *cert;
-  uint32_t ra = 0;
+  const mbedtls_x509_crt *n;
+  size_t len = 0;
   int ret, pinned = 0;
   if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
   if (!c->have_trust && !c->cfg.have_fingerprint) return EDC_ERR_UNTRUSTED;
   memset(&auth, 0, sizeof(auth));
   auth.trust = c->have_trust ? &c->trust : NULL;
-  if ((ret = c->tr.ops->open(c->tr.self, &auth)) != 0) return ret;
-  ret = c->tr.ops->exchange(c->tr.self, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len, &ra);
-  if (ret == 0) ret = edc_certs_parse(c->work, len, &certs);
   mbedtls_x509_crt_init(&cand);
-  if (ret == 0) {
-    while (edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0) {
-      unsigned char fp[32];
-      if (mbedtls_x509_crt_parse_der(&cand, cert, clen) != 0) {
-        ret = EDC_ERR_MALFORMED;
-        break;
-      }
-      if (c->cfg.have_fingerprint && mbedtls_sha256_ret(cert, clen, fp, 0) == 0 &&
-          memcmp(fp, c->cfg.ca_fingerprint, 32) == 0)
-        pinned = 1;
-    }
+  ret = c->tr.ops->open(c->tr.self, &auth);
+  if (ret == 0) ret = est_exchange(c, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len);
+  if (ret == 0) ret = parse_answer(c->work, len, &certs, &cand);
+  for (n = &cand; ret == 0 && c->cfg.have_fingerprint && n != NULL; n = n->next) {
+    unsigned char fp[32];
+    if (mbedtls_sha256_ret(n->raw.p, n->raw.len, fp, 0) == 0 &&
+        memcmp(fp, c->cfg.ca_fingerprint, 32) == 0)
+      pinned = 1;
   }
   if (ret == 0 && !c->have_trust) {
     /* RFC 7030 4.1.1: the pinned certificate authorises the set, and the TLS server must then
@@ -364,16 +394,11 @@ int edc_client_cacerts(edc_client_t *c) {
    * it only if each of its certificates chains to that trust (a CA rollover passes through
    * its NewWithOld certificate, RFC 7030 4.4). */
   if (ret == 0 && c->have_trust) ret = check_chains_to(&cand, &c->trust);
-  if (ret == 0 && c->port->store_commit != NULL)
-    ret = c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) == 0
-              ? 0
-              : EDC_ERR_STORAGE;
+  if (ret == 0 && c->port->store_commit != NULL &&
+      c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) != 0)
+    ret = EDC_ERR_STORAGE;
   if (ret != 0) {
     mbedtls_x509_crt_free(&cand);
-    if (ret == EDC_ERR_RETRY_LATER) {
-      c->last_retry_after_s = ra;
-      c->last_has_retry_after = ra > 0;
-    }
     return ret;
   }
   mbedtls_x509_crt_free(&c->trust);
@@ -387,98 +412,70 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
   edc_key_t key, *k = c->dev_key != NULL ? c->dev_key : &key;
   unsigned char d[EDC_P256_PRIVATE_LEN];
   unsigned char *resp = c->work + CSR_AREA;
-  size_t resp_size = c->work_size - CSR_AREA, resp_len = 0, csr_len = 0, iter = 0, clen;
-  size_t blen = 0;
+  size_t resp_size = c->work_size - CSR_AREA, resp_len = 0, csr_len = 0, blen = 0;
   edc_pkcs7_certs_t certs;
-  const unsigned char *cert;
-  unsigned leaf = 0, i;
-  int ret, found = 0;
+  const mbedtls_x509_crt *n;
+  unsigned leaf = 0;
+  int ret;
   char challenge[64];
   const char *chal = NULL;
-  uint32_t ra = 0;
+  op_creds_t probe;
+  edc_csr_subject_t subj;
 
   c->last_retry_after_s = 0;
   c->last_has_retry_after = 0;
   edc_key_init(&key);
+  creds_init(&probe);
   /* a fresh key on the device, or the one the secure element keeps (renewal, same key) */
   ret = k == &key ? edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg) : 0;
   if (ret == 0) ret = c->tr.ops->open(c->tr.self, auth);
-  if (ret != 0) goto out;
-  if (c->cfg.challenge_password) {
+  if (ret == 0 && c->cfg.challenge_password) {
     unsigned char cb[32];
     size_t cb_len = 0, b64 = 0;
     ret = c->tr.ops->channel_binding(c->tr.self, cb, sizeof(cb), &cb_len);
     if (ret == 0) ret = edc_base64_encode(challenge, sizeof(challenge), &b64, cb, cb_len);
-    if (ret != 0) goto out_close;
     chal = challenge;
   }
-  ret = edc_csr_write_der(k, &c->cfg.subject, chal, c->work, CSR_AREA, &csr_len,
-                          mbedtls_ctr_drbg_random, &c->drbg);
-  if (ret != 0) goto out_close;
-  ret = c->tr.ops->exchange(c->tr.self, op, c->work, csr_len, resp, resp_size, &resp_len, &ra);
-out_close:
+  /* RFC 7030 4.2.2: a renewal keeps the subject of the certificate being renewed, which the
+   * CA may have written differently from what we asked for */
+  subj = c->cfg.subject;
+  if (op == EDC_EST_SIMPLEREENROLL) {
+    subj.name_der = c->op_crt.subject_raw.p;
+    subj.name_der_len = c->op_crt.subject_raw.len;
+  }
+  if (ret == 0)
+    ret = edc_csr_write_der(k, &subj, chal, c->work, CSR_AREA, &csr_len, mbedtls_ctr_drbg_random,
+                            &c->drbg);
+  if (ret == 0) ret = est_exchange(c, op, c->work, csr_len, resp, resp_size, &resp_len);
   c->tr.ops->close(c->tr.self);
-  if (ret == EDC_ERR_RETRY_LATER) {
-    c->last_retry_after_s = ra;
-    c->last_has_retry_after = ra > 0;
-  }
-  if (ret != 0) goto out;
 
-  /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain). */
-  if ((ret = edc_certs_parse(resp, resp_len, &certs)) != 0) goto out;
-  for (i = 0; edc_pkcs7_next_cert(&certs, &iter, &cert, &clen) == 0; i++) {
-    mbedtls_x509_crt one;
-    mbedtls_x509_crt_init(&one);
-    if (mbedtls_x509_crt_parse_der(&one, cert, clen) != 0) {
-      mbedtls_x509_crt_free(&one);
-      ret = EDC_ERR_MALFORMED;
-      goto out;
-    }
-    if (!found && crt_matches_key(&one, k) == 0) {
-      leaf = i;
-      found = 1;
-    }
-    mbedtls_x509_crt_free(&one);
+  /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain); the
+   * certificate for our key is the leaf. Parsed in the probe, which is rebuilt below from
+   * the bundle as it will be stored. */
+  if (ret == 0) ret = parse_answer(resp, resp_len, &certs, &probe.crt);
+  for (n = &probe.crt; ret == 0 && crt_matches_key(n, k) != 0; leaf++)
+    if ((n = n->next) == NULL) ret = EDC_ERR_UNTRUSTED; /* no certificate for our key */
+  creds_free(&probe);
+  creds_init(&probe);
+  /* Build the bundle in place over the response and check it by parsing it as a load would;
+   * the old credentials stay untouched until the commit worked. */
+  if (ret == 0 && k == &key) ret = edc_key_export_private(&key, d, sizeof(d));
+  if (ret == 0)
+    ret = edc_bundle_write(resp, resp_size, &blen, k == &key ? d : NULL, leaf, certs.p, certs.len);
+  if (ret == 0) ret = parse_bundle(c, resp, blen, &probe);
+  if (ret == 0 && c->have_trust) ret = verify_chain(&probe.crt, &c->trust);
+  if (ret == 0 && c->port->wall_time_s != NULL &&
+      edc_x509_time_to_epoch(&probe.crt.valid_to) <= c->port->wall_time_s(c->port->ctx))
+    ret = EDC_ERR_EXPIRED;
+  if (ret == 0 && (c->port->store_commit == NULL ||
+                   c->port->store_commit(c->port->ctx, EDC_SLOT_OPERATIONAL, resp, blen) != 0))
+    ret = EDC_ERR_STORAGE;
+  if (ret == 0) {
+    adopt_creds(c, &probe); /* takes the probe */
+    plan_renewal(c);
+  } else {
+    creds_free(&probe);
   }
-  if (!found) {
-    ret = EDC_ERR_UNTRUSTED; /* no certificate for our key */
-    goto out;
-  }
-  /* Build the bundle in place over the response, check it by installing it into a scratch
-   * client view, then commit. The old credentials stay untouched until the commit worked. */
-  if (k == &key && (ret = edc_key_export_private(&key, d, sizeof(d))) != 0) goto out;
-  ret = edc_bundle_write(resp, resp_size, &blen, k == &key ? d : NULL, leaf, certs.p, certs.len);
-  if (ret != 0) goto out;
-  {
-    /* Check the new credentials before anything is committed; adopt them after the commit. */
-    op_creds_t probe;
-    int64_t now = c->port->wall_time_s ? c->port->wall_time_s(c->port->ctx) : -1;
-    creds_init(&probe);
-    ret = parse_bundle(c, resp, blen, &probe);
-    if (ret == 0 && c->have_trust) {
-      uint32_t flags = 0;
-      if (mbedtls_x509_crt_verify(&probe.crt, &c->trust, NULL, NULL, &flags, NULL, NULL) != 0 &&
-          (flags & ~(uint32_t)(MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCERT_EXPIRED)) != 0)
-        ret = EDC_ERR_UNTRUSTED;
-    }
-    if (ret == 0 && now >= 0 && edc_x509_time_to_epoch(&probe.crt.valid_to) <= now)
-      ret = EDC_ERR_EXPIRED;
-    /* The old credentials stay in use unless the commit worked. */
-    if (ret == 0 && (c->port->store_commit == NULL ||
-                     c->port->store_commit(c->port->ctx, EDC_SLOT_OPERATIONAL, resp, blen) != 0))
-      ret = EDC_ERR_STORAGE;
-    if (ret != 0) {
-      creds_free(&probe);
-      goto out;
-    }
-    adopt_creds(c, &probe);
-  }
-  {
-    uint32_t rnd = 0;
-    (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
-    edc_sched_plan(&c->sched, c->op_not_before, c->op_not_after, rnd);
-  }
-out:
   mbedtls_platform_zeroize(d, sizeof(d));
   mbedtls_platform_zeroize(challenge, sizeof(challenge));
   mbedtls_platform_zeroize(c->work, c->work_size);
@@ -486,32 +483,27 @@ out:
   return ret;
 }
 
-int edc_client_enroll(edc_client_t *c) {
+/* Enroll (bootstrap certificate and/or token) or re-enroll (operational certificate). */
+static int start_enroll(edc_client_t *c, edc_est_op_t op) {
   edc_est_auth_t auth;
+  int re = op == EDC_EST_SIMPLEREENROLL, boot;
   if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
-  if (!c->have_boot && c->cfg.basic == NULL) return EDC_ERR_NOT_FOUND;
-  memset(&auth, 0, sizeof(auth));
-  auth.trust = c->have_trust ? &c->trust : NULL;
-  if (auth.trust == NULL) return EDC_ERR_UNTRUSTED; /* never send a CSR to an unverified server */
-  if (c->have_boot) {
-    auth.cert = &c->boot_crt;
-    auth.key = &c->boot_key;
-  }
-  auth.basic = c->cfg.basic;
-  return do_enroll(c, EDC_EST_SIMPLEENROLL, &auth);
+  boot = !re && c->have_boot;
+  if (re ? !c->have_op || mbedtls_pk_get_type(&c->op_pk) == MBEDTLS_PK_NONE
+         : !c->have_boot && c->cfg.basic == NULL)
+    return EDC_ERR_NOT_FOUND;
+  /* never send a CSR to an unverified server */
+  if (!c->have_trust) return EDC_ERR_UNTRUSTED;
+  auth.trust = &c->trust;
+  auth.cert = re ? &c->op_crt : boot ? &c->boot_crt : NULL;
+  auth.key = re ? &c->op_pk : boot ? &c->boot_key : NULL;
+  auth.basic = re ? NULL : c->cfg.basic;
+  return do_enroll(c, op, &auth);
 }
 
-int edc_client_reenroll(edc_client_t *c) {
-  edc_est_auth_t auth;
-  if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
-  if (!c->have_op || mbedtls_pk_get_type(&c->op_pk) == MBEDTLS_PK_NONE) return EDC_ERR_NOT_FOUND;
-  if (!c->have_trust) return EDC_ERR_UNTRUSTED;
-  memset(&auth, 0, sizeof(auth));
-  auth.trust = &c->trust;
-  auth.cert = &c->op_crt;
-  auth.key = &c->op_pk;
-  return do_enroll(c, EDC_EST_SIMPLEREENROLL, &auth);
-}
+int edc_client_enroll(edc_client_t *c) { return start_enroll(c, EDC_EST_SIMPLEENROLL); }
+
+int edc_client_reenroll(edc_client_t *c) { return start_enroll(c, EDC_EST_SIMPLEREENROLL); }
 
 int edc_client_step(edc_client_t *c, int64_t *next_s) {
   int64_t now;
@@ -524,12 +516,11 @@ int edc_client_step(edc_client_t *c, int64_t *next_s) {
     /* RFC 7030 4.1.1: the CA certificates (and with them the chain of what we are issued) come
      * from /cacerts, authenticated by a pinned fingerprint or by an explicit trust anchor. */
     if (c->have_trust != TRUST_CACERTS) ret = edc_client_cacerts(c);
-    if (ret == 0) ret = act == EDC_ACTION_REENROLL ? edc_client_reenroll(c) : edc_client_enroll(c);
-    if (ret != 0) {
-      uint32_t rnd = 0;
-      (void)mbedtls_ctr_drbg_random(&c->drbg, (unsigned char *)&rnd, sizeof(rnd));
-      edc_sched_failed(&c->sched, now, c->last_has_retry_after, c->last_retry_after_s, rnd);
-    }
+    if (ret == 0)
+      ret = start_enroll(
+          c, act == EDC_ACTION_REENROLL ? EDC_EST_SIMPLEREENROLL : EDC_EST_SIMPLEENROLL);
+    if (ret != 0)
+      edc_sched_failed(&c->sched, now, c->last_has_retry_after, c->last_retry_after_s, rand32(c));
   }
   if (next_s) *next_s = c->sched.next_s;
   return ret;

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "edc/edc_config.h"
+
 void edc_coap_msg_init(edc_coap_msg_t *m, uint8_t type, uint8_t code, uint16_t mid,
                        const unsigned char *token, uint8_t token_len) {
   if (m == NULL) return;
@@ -33,17 +35,15 @@ int edc_coap_add_option(edc_coap_msg_t *m, uint16_t number, const void *value, s
 }
 
 int edc_coap_add_uint(edc_coap_msg_t *m, uint16_t number, uint32_t value) {
-  unsigned char b[4];
+  unsigned char *b;
   size_t n = 0, i;
   if (m == NULL) return EDC_ERR_INVALID_ARG;
-  while (value != 0) {
-    b[3 - n++] = (unsigned char)(value & 0xff);
-    value >>= 8;
-  }
+  while (n < 4 && (value >> (8 * n)) != 0) n++; /* shortest form: 0 is the empty value */
   if (m->scratch_used + n > sizeof(m->scratch)) return EDC_ERR_BUFFER_TOO_SMALL;
-  for (i = 0; i < n; i++) m->scratch[m->scratch_used + i] = b[4 - n + i];
+  b = m->scratch + m->scratch_used;
+  for (i = n; i-- > 0; value >>= 8) b[i] = (unsigned char)value;
   m->scratch_used += n;
-  return edc_coap_add_option(m, number, m->scratch + m->scratch_used - n, n);
+  return edc_coap_add_option(m, number, b, n);
 }
 
 int edc_coap_add_block(edc_coap_msg_t *m, uint16_t number, const edc_coap_block_t *b) {
@@ -51,60 +51,65 @@ int edc_coap_add_block(edc_coap_msg_t *m, uint16_t number, const edc_coap_block_
   return edc_coap_add_uint(m, number, (b->num << 4) | (b->more ? 8u : 0u) | b->szx);
 }
 
-/* Option delta/length nibble and its extension bytes (RFC 7252 3.1). */
-static size_t ext_len(uint32_t v) { return v < 13 ? 0 : (v < 269 ? 1 : 2); }
-static unsigned nibble(uint32_t v) { return v < 13 ? v : (v < 269 ? 13u : 14u); }
-static unsigned char *put_ext(unsigned char *p, uint32_t v) {
-  if (v >= 269) {
+/* Option delta/length nibble (RFC 7252 3.1). */
+EDC_NOINLINE static unsigned nibble(uint32_t v) { return v < 13 ? v : (v < 269 ? 13u : 14u); }
+
+/* Append @p len bytes at offset *n of @p out (counted only when @p out is NULL). */
+static void put(unsigned char *out, size_t *n, const void *src, size_t len) {
+  if (out != NULL && len) memcpy(out + *n, src, len);
+  *n += len;
+}
+
+/* The extension bytes of a delta or length of nibble 13 or 14. */
+static void put_ext(unsigned char *out, size_t *n, uint32_t v) {
+  unsigned char b[2];
+  unsigned nb = nibble(v);
+  if (nb == 14) {
     v -= 269;
-    *p++ = (unsigned char)(v >> 8);
-    *p++ = (unsigned char)v;
-  } else if (v >= 13) {
-    *p++ = (unsigned char)(v - 13);
+    b[0] = (unsigned char)(v >> 8);
+    b[1] = (unsigned char)v;
+    put(out, n, b, 2);
+  } else if (nb == 13) {
+    b[0] = (unsigned char)(v - 13);
+    put(out, n, b, 1);
   }
-  return p;
 }
 
 int edc_coap_write(const edc_coap_msg_t *m, unsigned char *buf, size_t size, size_t *olen) {
-  size_t need, i;
-  uint16_t prev = 0;
-  unsigned char *p;
+  unsigned char *out = NULL;
+  int pass;
   if (m == NULL || olen == NULL || m->token_len > 8 || m->type > 3) return EDC_ERR_INVALID_ARG;
-  need = 4 + m->token_len;
-  for (i = 0; i < m->n_options; i++) {
-    uint32_t delta = (uint32_t)(m->options[i].number - prev);
-    if (m->options[i].number < prev) return EDC_ERR_INVALID_ARG;
-    need += 1 + ext_len(delta) + ext_len(m->options[i].len) + m->options[i].len;
-    prev = m->options[i].number;
+  /* pass 0 measures (out == NULL), pass 1 writes the same bytes */
+  for (pass = 0; pass < 2; pass++) {
+    size_t i, n = 0;
+    uint16_t prev = 0;
+    unsigned char b[4];
+    b[0] = (unsigned char)(0x40 | (m->type << 4) | m->token_len); /* version 1 */
+    b[1] = m->code;
+    b[2] = (unsigned char)(m->mid >> 8);
+    b[3] = (unsigned char)m->mid;
+    put(out, &n, b, 4);
+    put(out, &n, m->token, m->token_len);
+    for (i = 0; i < m->n_options; i++) {
+      const edc_coap_option_t *o = &m->options[i];
+      uint32_t delta = (uint32_t)(o->number - prev);
+      if (o->number < prev) return EDC_ERR_INVALID_ARG;
+      b[0] = (unsigned char)((nibble(delta) << 4) | nibble(o->len));
+      put(out, &n, b, 1);
+      put_ext(out, &n, delta);
+      put_ext(out, &n, o->len);
+      put(out, &n, o->value, o->len);
+      prev = o->number;
+    }
+    if (m->payload_len > 0) {
+      b[0] = 0xFF;
+      put(out, &n, b, 1);
+      put(out, &n, m->payload, m->payload_len);
+    }
+    *olen = n;
+    if (buf == NULL || size < n) return EDC_ERR_BUFFER_TOO_SMALL;
+    out = buf;
   }
-  if (m->payload_len > 0) need += 1 + m->payload_len;
-  if (buf == NULL || size < need) {
-    *olen = need;
-    return EDC_ERR_BUFFER_TOO_SMALL;
-  }
-  p = buf;
-  *p++ = (unsigned char)(0x40 | (m->type << 4) | m->token_len); /* version 1 */
-  *p++ = m->code;
-  *p++ = (unsigned char)(m->mid >> 8);
-  *p++ = (unsigned char)m->mid;
-  memcpy(p, m->token, m->token_len);
-  p += m->token_len;
-  prev = 0;
-  for (i = 0; i < m->n_options; i++) {
-    uint32_t delta = (uint32_t)(m->options[i].number - prev), len = m->options[i].len;
-    *p++ = (unsigned char)((nibble(delta) << 4) | nibble(len));
-    p = put_ext(p, delta);
-    p = put_ext(p, len);
-    if (len) memcpy(p, m->options[i].value, len);
-    p += len;
-    prev = m->options[i].number;
-  }
-  if (m->payload_len > 0) {
-    *p++ = 0xFF;
-    memcpy(p, m->payload, m->payload_len);
-    p += m->payload_len;
-  }
-  *olen = (size_t)(p - buf);
   return EDC_OK;
 }
 

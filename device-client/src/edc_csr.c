@@ -215,10 +215,6 @@ static const unsigned char kAlgEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x
                                                 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 /* challengePassword 1.2.840.113549.1.9.7 */
 static const char kOidChallenge[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x07";
-static const char kOidCn[] = "\x55\x04\x03";
-static const char kOidSerial[] = "\x55\x04\x05";
-static const char kOidO[] = "\x55\x04\x0a";
-static const char kOidOu[] = "\x55\x04\x0b";
 
 #define CHK(expr)          \
   do {                     \
@@ -238,128 +234,127 @@ static int is_printable(const char *s) {
   return 1;
 }
 
-/* Write one SEQUENCE { OID, string } (optionally wrapped in a SET for an RDN). */
-static int write_atv(unsigned char **p, unsigned char *start, const char *oid, size_t oid_len,
-                     const char *value, int printable, int wrap_set) {
+EDC_NOINLINE static size_t slen(const char *s) { return s != NULL ? strlen(s) : 0; }
+
+/* Prefix the @p len bytes just written with their length and @p tag. */
+static int wrap(unsigned char **p, unsigned char *start, size_t len, unsigned char tag) {
+  int l = mbedtls_asn1_write_len(p, start, len), t;
+  if (l < 0) return l;
+  t = mbedtls_asn1_write_tag(p, start, tag);
+  return t < 0 ? t : l + t;
+}
+
+#define SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
+#define SET (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET)
+
+/* A DirectoryString: PrintableString when @p s allows it (required when @p printable is 2),
+ * UTF8String otherwise (@p printable 0 asks for UTF8String). */
+static int write_string(unsigned char **p, unsigned char *start, const char *s, int printable) {
+  size_t len = strlen(s);
+  if (printable && is_printable(s)) return mbedtls_asn1_write_printable_string(p, start, s, len);
+  if (printable == 2) return MBEDTLS_ERR_ASN1_INVALID_DATA;
+  return mbedtls_asn1_write_utf8_string(p, start, s, len);
+}
+
+/* Write SEQUENCE { OID, value } wrapped in a SET: an RDN of one attribute, or an Attribute
+ * with one value (the value in its SET when @p inner_set). */
+static int write_attr(unsigned char **p, unsigned char *start, const char *oid, size_t oid_len,
+                      const char *value, int printable, int inner_set) {
   size_t len = 0;
-  size_t vlen = strlen(value);
-  /* RFC 5280 4.1.2.6: UTF8String, except serialNumber which X.520 makes a PrintableString. */
-  if (printable) {
-    if (!is_printable(value)) return MBEDTLS_ERR_ASN1_INVALID_DATA;
-    CHK(mbedtls_asn1_write_printable_string(p, start, value, vlen));
-  } else {
-    CHK(mbedtls_asn1_write_utf8_string(p, start, value, vlen));
-  }
+  CHK(write_string(p, start, value, printable));
+  if (inner_set) CHK(wrap(p, start, len, SET));
   CHK(mbedtls_asn1_write_oid(p, start, oid, oid_len));
-  CHK(mbedtls_asn1_write_len(p, start, len));
-  CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-  if (wrap_set) {
-    CHK(mbedtls_asn1_write_len(p, start, len));
-    CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
-  }
+  CHK(wrap(p, start, len, SEQ));
+  if (!inner_set) CHK(wrap(p, start, len, SET));
   return (int)len;
 }
 
 static int write_cri(unsigned char **p, unsigned char *start, const edc_key_t *key,
-                     const edc_csr_subject_t *s, const char *challenge) {
-  size_t len = 0, sub;
-  unsigned char pub[EDC_P256_PUBLIC_LEN];
+                     const edc_csr_subject_t *s, const char *challenge, size_t *need) {
+  /* RDNs written last-first: RFC 5280 4.1.2.6 UTF8String, except serialNumber which X.520
+   * makes a PrintableString */
+  static const struct {
+    char oid[3];
+    unsigned char field, printable;
+  } kRdns[] = {{{0x55, 0x04, 0x05}, 3, 2},
+               {{0x55, 0x04, 0x03}, 2, 0},
+               {{0x55, 0x04, 0x0b}, 1, 0},
+               {{0x55, 0x04, 0x0a}, 0, 0}};
+  const char *const fields[4] = {s->organization, s->org_unit, s->common_name, s->serial_number};
+  size_t len = 0, sub, i;
   int ret;
-  /* attributes [0] IMPLICIT SET OF Attribute */
-  sub = len;
-  if (challenge != NULL) {
-    /* Attribute ::= SEQUENCE { type OID, values SET OF DirectoryString } */
-    size_t a = len;
-    size_t clen = strlen(challenge);
-    if (is_printable(challenge))
-      CHK(mbedtls_asn1_write_printable_string(p, start, challenge, clen));
-    else
-      CHK(mbedtls_asn1_write_utf8_string(p, start, challenge, clen));
-    CHK(mbedtls_asn1_write_len(p, start, len - a));
-    CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET));
-    CHK(mbedtls_asn1_write_oid(p, start, kOidChallenge, sizeof(kOidChallenge) - 1));
-    CHK(mbedtls_asn1_write_len(p, start, len - a));
-    CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
-  }
-  CHK(mbedtls_asn1_write_len(p, start, len - sub));
-  CHK(mbedtls_asn1_write_tag(p, start,
-                             MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
+  /* a generous bound, for the error report: fixed parts plus the strings */
+  *need = 300 + s->name_der_len + slen(challenge);
+  for (i = 0; i < 4; i++) *need += slen(fields[i]);
+  /* attributes [0] IMPLICIT SET OF Attribute; Attribute ::= SEQUENCE { type, SET OF value } */
+  if (challenge != NULL)
+    CHK(write_attr(p, start, kOidChallenge, sizeof(kOidChallenge) - 1, challenge, 1, 1));
+  CHK(wrap(p, start, len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0));
   /* SubjectPublicKeyInfo (RFC 5480) of an uncompressed P-256 point: a fixed prefix */
-  if ((ret = edc_key_public(key, pub, sizeof(pub))) != 0) return ret;
-  CHK(mbedtls_asn1_write_raw_buffer(p, start, pub, sizeof(pub)));
+  if (*p - start < EDC_P256_PUBLIC_LEN) return MBEDTLS_ERR_ASN1_BUF_TOO_SMALL;
+  *p -= EDC_P256_PUBLIC_LEN;
+  len += EDC_P256_PUBLIC_LEN;
+  if ((ret = edc_key_public(key, *p, EDC_P256_PUBLIC_LEN)) != 0) return ret;
   CHK(mbedtls_asn1_write_raw_buffer(p, start, kSpkiP256, sizeof(kSpkiP256)));
-  /* Name: RDNs written last-first */
-  sub = len;
-  if (s->serial_number) CHK(write_atv(p, start, kOidSerial, 3, s->serial_number, 1, 1));
-  if (s->common_name) CHK(write_atv(p, start, kOidCn, 3, s->common_name, 0, 1));
-  if (s->org_unit) CHK(write_atv(p, start, kOidOu, 3, s->org_unit, 0, 1));
-  if (s->organization) CHK(write_atv(p, start, kOidO, 3, s->organization, 0, 1));
-  CHK(mbedtls_asn1_write_len(p, start, len - sub));
-  CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+  /* Name: as given in DER, or from the strings */
+  if (s->name_der != NULL) {
+    CHK(mbedtls_asn1_write_raw_buffer(p, start, s->name_der, s->name_der_len));
+  } else {
+    sub = len;
+    for (i = 0; i < 4; i++)
+      if (fields[kRdns[i].field] != NULL)
+        CHK(write_attr(p, start, kRdns[i].oid, 3, fields[kRdns[i].field], kRdns[i].printable, 0));
+    CHK(wrap(p, start, len - sub, SEQ));
+  }
   /* version INTEGER 0 */
   CHK(mbedtls_asn1_write_int(p, start, 0));
-  CHK(mbedtls_asn1_write_len(p, start, len));
-  CHK(mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+  CHK(wrap(p, start, len, SEQ));
   return (int)len;
 }
 
+/* AlgorithmIdentifier, BIT STRING header and signature after the CRI */
+#define TAIL_MAX (sizeof(kAlgEcdsaSha256) + 3 + EDC_P256_SIG_MAX_LEN)
+
+/* An error of the CRI writer: our own codes pass; of Mbed TLS's (ASN.1 writing, -0x60 and
+ * below), running out of room is reported as such, anything else (a string we cannot
+ * encode) as a bad argument. */
 static int map_asn1(int ret) {
   if (ret == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL) return EDC_ERR_BUFFER_TOO_SMALL;
-  if (ret <= -0x100 || ret == MBEDTLS_ERR_ASN1_INVALID_DATA) return EDC_ERR_INVALID_ARG;
-  return ret;
+  return ret < -0x20 ? EDC_ERR_INVALID_ARG : ret;
 }
 
 int edc_csr_write_der(edc_key_t *key, const edc_csr_subject_t *subject, const char *challenge,
                       unsigned char *buf, size_t size, size_t *olen, edc_rng_fn f_rng,
                       void *p_rng) {
-  unsigned char *p, *cri;
-  unsigned char hash[32], sig[EDC_P256_SIG_MAX_LEN];
+  unsigned char *p, *cri, *q;
+  unsigned char hash[32];
   size_t len = 0, cri_len, sig_len = 0;
   int ret;
   if (key == NULL || subject == NULL || buf == NULL || olen == NULL) return EDC_ERR_INVALID_ARG;
-  /* Generous bound for the error report: fixed parts plus the strings. */
-  *olen = 300 + (challenge ? strlen(challenge) : 0) +
-          (subject->common_name ? strlen(subject->common_name) : 0) +
-          (subject->serial_number ? strlen(subject->serial_number) : 0) +
-          (subject->organization ? strlen(subject->organization) : 0) +
-          (subject->org_unit ? strlen(subject->org_unit) : 0);
-  /* Write the CertificationRequestInfo at the end of buf, leaving room for the signature
-   * and outer headers (at most 12 + 72 + 16 bytes) before it. */
-  if (size < 128) return EDC_ERR_BUFFER_TOO_SMALL;
-  p = buf + size;
-  ret = write_cri(&p, buf + 100, key, subject, challenge);
+  /* Write the CertificationRequestInfo at the end of buf, leaving room after it for the
+   * AlgorithmIdentifier and the signature BIT STRING (12 + 3 + at most 72 bytes) and before
+   * it for the outer header (at most 4 bytes). */
+  p = size > TAIL_MAX + 4 ? buf + size - TAIL_MAX : buf + 4; /* else write_cri finds no room */
+  ret = write_cri(&p, buf + 4, key, subject, challenge, olen);
   if (ret < 0) return map_asn1(ret);
   cri = p;
   cri_len = (size_t)ret;
   if (mbedtls_sha256_ret(cri, cri_len, hash, 0) != 0) return EDC_ERR_CRYPTO;
-  if ((ret = edc_key_sign(key, hash, sig, sizeof(sig), &sig_len, f_rng, p_rng)) != 0) return ret;
+  ret = edc_key_sign(key, hash, cri + cri_len + sizeof(kAlgEcdsaSha256) + 3, EDC_P256_SIG_MAX_LEN,
+                     &sig_len, f_rng, p_rng);
   mbedtls_platform_zeroize(hash, sizeof(hash));
-  /* CertificationRequest ::= SEQUENCE { CRI, AlgorithmIdentifier, BIT STRING signature }:
-   * move the CRI to the front behind the outer header, then append the algorithm and the
-   * signature (at most 72 bytes, so its BIT STRING length fits in one byte). */
-  {
-    size_t total = cri_len + sizeof(kAlgEcdsaSha256) + 3 + sig_len;
-    size_t hdr = total < 0x80 ? 2 : (total < 0x100 ? 3 : 4);
-    unsigned char *q;
-    if (hdr + total > size) return EDC_ERR_BUFFER_TOO_SMALL;
-    memmove(buf + hdr, cri, cri_len);
-    buf[0] = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
-    if (hdr == 4) {
-      buf[1] = 0x82;
-      buf[2] = (unsigned char)(total >> 8);
-    } else if (hdr == 3) {
-      buf[1] = 0x81;
-    }
-    buf[hdr - 1] = (unsigned char)total;
-    q = buf + hdr + cri_len;
-    memcpy(q, kAlgEcdsaSha256, sizeof(kAlgEcdsaSha256));
-    q += sizeof(kAlgEcdsaSha256);
-    q[0] = MBEDTLS_ASN1_BIT_STRING;
-    q[1] = (unsigned char)(sig_len + 1);
-    q[2] = 0; /* no unused bits */
-    memcpy(q + 3, sig, sig_len);
-    len = hdr + total;
-  }
+  if (ret != 0) return ret;
+  /* CertificationRequest ::= SEQUENCE { CRI, AlgorithmIdentifier, BIT STRING signature } */
+  q = cri + cri_len;
+  memcpy(q, kAlgEcdsaSha256, sizeof(kAlgEcdsaSha256));
+  q += sizeof(kAlgEcdsaSha256);
+  q[0] = MBEDTLS_ASN1_BIT_STRING;
+  q[1] = (unsigned char)(sig_len + 1); /* at most 73: one length byte */
+  q[2] = 0;                            /* no unused bits */
+  len = cri_len + sizeof(kAlgEcdsaSha256) + 3 + sig_len;
+  if ((ret = wrap(&p, buf, len, SEQ)) < 0) return map_asn1(ret);
+  len += (size_t)ret;
+  memmove(buf, p, len);
   *olen = len;
   return EDC_OK;
 }

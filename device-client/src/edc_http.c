@@ -1,6 +1,5 @@
 #include "edc/edc_http.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "edc/edc_codec.h"
@@ -16,23 +15,31 @@ static int ieq(const char *a, size_t alen, const char *b) {
   return 1;
 }
 
+/* Strip spaces and tabs from both ends of [*v, *v + *n). */
+EDC_NOINLINE static void trim(const char **v, size_t *n) {
+  while (*n && (**v == ' ' || **v == '\t')) {
+    ++*v;
+    --*n;
+  }
+  while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t')) --*n;
+}
+
 /* Does [v, v+vlen) contain token @p tok (case-insensitive, comma-separated list)? */
 static int has_token(const char *v, size_t vlen, const char *tok) {
   size_t i = 0;
   while (i < vlen) {
-    size_t s, e;
-    while (i < vlen && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
-    s = i;
-    while (i < vlen && v[i] != ',') i++;
-    e = i;
-    while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t')) e--;
-    if (e > s && ieq(v + s, e - s, tok)) return 1;
+    const char *t = v + i;
+    size_t n = 0;
+    for (; i < vlen && v[i] != ','; i++) n++;
+    i++; /* the comma */
+    trim(&t, &n);
+    if (ieq(t, n, tok)) return 1;
   }
   return 0;
 }
 
 /* Parse a decimal number; returns 0 and *out, or -1 when not all digits or overflow. */
-static int parse_dec(const char *s, size_t n, size_t *out) {
+EDC_NOINLINE static int parse_dec(const char *s, size_t n, size_t *out) {
   size_t v = 0, i;
   if (n == 0) return -1;
   for (i = 0; i < n; i++) {
@@ -94,7 +101,8 @@ static int dechunk(unsigned char *body, unsigned char *end, int apply, size_t *b
       *consumed_end = r;
       return 0;
     }
-    if ((size_t)(end - r) < size + 2) return EDC_ERR_INCOMPLETE;
+    /* (not size + 2: a chunk size near SIZE_MAX would wrap) */
+    if ((size_t)(end - r) < 2 || (size_t)(end - r) - 2 < size) return EDC_ERR_INCOMPLETE;
     if (r[size] != '\r' || r[size + 1] != '\n') return EDC_ERR_MALFORMED;
     if (apply) memmove(w, r, size);
     w += size;
@@ -102,17 +110,21 @@ static int dechunk(unsigned char *body, unsigned char *end, int apply, size_t *b
   }
 }
 
+/* The header fields the client reads, in the order of the switch below. */
+static const char *const kFields[] = {"content-length", "transfer-encoding",         "retry-after",
+                                      "content-type",   "content-transfer-encoding", "connection"};
+
 int edc_http_response_parse(unsigned char *buf, size_t len, int eof, edc_http_response_t *out) {
   unsigned char *end = buf + len, *p, *hdr_end;
   long l;
-  size_t content_length = 0;
-  int has_cl = 0, chunked = 0, st;
+  size_t content_length = 0, st;
+  int has_cl = 0, chunked = 0;
   if (buf == NULL || out == NULL) return EDC_ERR_INVALID_ARG;
   memset(out, 0, sizeof(*out));
   /* Find the end of the header block. */
   hdr_end = NULL;
   for (p = buf; p + 3 < end; p++) {
-    if (p[0] == '\r' && p[1] == '\n' && p[2] == '\r' && p[3] == '\n') {
+    if (memcmp(p, "\r\n\r\n", 4) == 0) {
       hdr_end = p + 2; /* points at the final empty line */
       break;
     }
@@ -124,68 +136,69 @@ int edc_http_response_parse(unsigned char *buf, size_t len, int eof, edc_http_re
   if ((size_t)(hdr_end - buf) > EDC_HTTP_MAX_HEADER) return EDC_ERR_BUFFER_TOO_SMALL;
   /* Status line: HTTP/1.x SP 3DIGIT SP reason */
   l = find_crlf(buf, hdr_end + 2);
-  if (l < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ')
+  if (l < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') ||
+      buf[8] != ' ' || parse_dec((const char *)buf + 9, 3, &st) != 0 || st < 100 || st > 599 ||
+      (l > 12 && buf[12] != ' '))
     return EDC_ERR_MALFORMED;
-  if (buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' ||
-      buf[11] > '9' || (l > 12 && buf[12] != ' '))
-    return EDC_ERR_MALFORMED;
-  st = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-  out->status = st;
+  out->status = (int)st;
   p = buf + l + 2;
   /* Header fields */
   while (p < hdr_end) {
-    const char *name, *val;
-    size_t nlen, vlen;
+    const char *name = (const char *)p, *val;
+    size_t nlen, vlen, v, f;
     unsigned char *colon;
     l = find_crlf(p, hdr_end + 2);
     if (l <= 0) return EDC_ERR_MALFORMED;
-    if (p[0] == ' ' || p[0] == '\t') return EDC_ERR_MALFORMED; /* obsolete folding */
     colon = memchr(p, ':', (size_t)l);
-    if (colon == NULL || colon == p) return EDC_ERR_MALFORMED;
-    name = (const char *)p;
+    if (colon == NULL) return EDC_ERR_MALFORMED;
     nlen = (size_t)(colon - p);
-    if (memchr(name, ' ', nlen) != NULL || memchr(name, '\t', nlen) != NULL)
+    /* an empty name, whitespace in it, or obsolete line folding */
+    if (nlen == 0 || memchr(name, ' ', nlen) != NULL || memchr(name, '\t', nlen) != NULL)
       return EDC_ERR_MALFORMED;
     val = (const char *)colon + 1;
     vlen = (size_t)(p + l - (colon + 1));
-    while (vlen && (*val == ' ' || *val == '\t')) {
-      val++;
-      vlen--;
+    trim(&val, &vlen);
+    for (f = 0; f < sizeof(kFields) / sizeof(kFields[0]) && !ieq(name, nlen, kFields[f]); f++) {
     }
-    while (vlen && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t')) vlen--;
-    if (ieq(name, nlen, "content-length")) {
-      size_t v;
-      if (parse_dec(val, vlen, &v) != 0) return EDC_ERR_MALFORMED;
-      if (has_cl && v != content_length) return EDC_ERR_MALFORMED;
-      content_length = v;
-      has_cl = 1;
-    } else if (ieq(name, nlen, "transfer-encoding")) {
-      if (has_token(val, vlen, "chunked"))
-        chunked = 1;
-      else if (!has_token(val, vlen, "identity"))
-        return EDC_ERR_MALFORMED;
-    } else if (ieq(name, nlen, "retry-after")) {
-      size_t v;
-      /* RFC 7030 4.2.3 uses delta-seconds; an HTTP-date is ignored (treated as absent). */
-      if (parse_dec(val, vlen, &v) == 0) {
-        out->retry_after_s = v > 0xffffffffUL ? 0xffffffffUL : (uint32_t)v;
-        out->has_retry_after = 1;
-      }
-    } else if (ieq(name, nlen, "content-type")) {
-      size_t n = 0;
-      while (n < vlen && val[n] != ';' && val[n] != ' ') n++;
-      out->content_type = val;
-      out->content_type_len = n;
-    } else if (ieq(name, nlen, "content-transfer-encoding")) {
-      out->cte_base64 = ieq(val, vlen, "base64");
-    } else if (ieq(name, nlen, "connection")) {
-      out->connection_close = has_token(val, vlen, "close");
+    switch (f) {
+      case 0: /* Content-Length */
+        if (parse_dec(val, vlen, &v) != 0 || (has_cl && v != content_length))
+          return EDC_ERR_MALFORMED;
+        content_length = v;
+        has_cl = 1;
+        break;
+      case 1: /* Transfer-Encoding */
+        if (has_token(val, vlen, "chunked"))
+          chunked = 1;
+        else if (!has_token(val, vlen, "identity"))
+          return EDC_ERR_MALFORMED;
+        break;
+      case 2: /* Retry-After */
+        /* RFC 7030 4.2.3 uses delta-seconds; an HTTP-date is ignored (treated as absent). */
+        if (parse_dec(val, vlen, &v) == 0) {
+          out->retry_after_s = v > 0xffffffffUL ? 0xffffffffUL : (uint32_t)v;
+          out->has_retry_after = 1;
+        }
+        break;
+      case 3: /* Content-Type */
+        out->content_type = val;
+        for (v = 0; v < vlen && val[v] != ';' && val[v] != ' ';) v++;
+        out->content_type_len = v;
+        break;
+      case 4: /* Content-Transfer-Encoding */
+        out->cte_base64 = ieq(val, vlen, "base64");
+        break;
+      case 5: /* Connection */
+        out->connection_close = has_token(val, vlen, "close");
+        break;
+      default:
+        break;
     }
     p += l + 2;
   }
   p = hdr_end + 2;
   /* RFC 7230 3.3.3: no body for 1xx, 204, 304. */
-  if ((st >= 100 && st < 200) || st == 204 || st == 304) {
+  if (st < 200 || st == 204 || st == 304) {
     out->body = p;
     out->consumed = (size_t)(p - buf);
     return EDC_OK;
@@ -216,61 +229,85 @@ int edc_http_response_parse(unsigned char *buf, size_t len, int eof, edc_http_re
   return EDC_OK;
 }
 
+int edc_status_class_to_error(unsigned cls, unsigned detail) {
+  if (cls == 4) return (detail == 1 || detail == 3) ? EDC_ERR_UNAUTHORIZED : EDC_ERR_REJECTED;
+  return cls == 5 ? EDC_ERR_SERVER : EDC_ERR_HTTP;
+}
+
 int edc_http_status_to_error(const edc_http_response_t *resp) {
+  unsigned st;
   if (resp == NULL) return EDC_ERR_INVALID_ARG;
-  if (resp->status == 200) return EDC_OK;
-  if (resp->status == 202) return EDC_ERR_RETRY_LATER;
-  if (resp->status == 401 || resp->status == 403) return EDC_ERR_UNAUTHORIZED;
-  if (resp->status >= 400 && resp->status < 500) return EDC_ERR_REJECTED;
-  if (resp->status == 503 && resp->has_retry_after) return EDC_ERR_RETRY_LATER;
-  if (resp->status >= 500) return EDC_ERR_SERVER;
-  return EDC_ERR_HTTP;
+  st = (unsigned)resp->status;
+  if (st == 200) return EDC_OK;
+  /* RFC 7030 4.2.3: 202 (and a 503 with Retry-After) means come back later */
+  if (st == 202 || (st == 503 && resp->has_retry_after)) return EDC_ERR_RETRY_LATER;
+  return edc_status_class_to_error(st / 100, st % 100);
+}
+
+int edc_str_join(char *buf, size_t size, size_t *olen, const char *const *parts) {
+  const char *const *s;
+  size_t n = 0;
+  for (s = parts; *s != NULL; s++) n += strlen(*s);
+  if (buf == NULL || n + 1 > size) {
+    *olen = n + 1;
+    return EDC_ERR_BUFFER_TOO_SMALL;
+  }
+  *olen = n;
+  for (s = parts; *s != NULL; s++) {
+    size_t l = strlen(*s);
+    memcpy(buf, *s, l);
+    buf += l;
+  }
+  *buf = '\0';
+  return EDC_OK;
+}
+
+/* Decimal digits of @p v, written backwards ending at @p end (NUL-terminated); returns the
+ * first digit. @p end must leave room for 20 digits and the NUL. */
+EDC_NOINLINE static const char *dec(char *end, unsigned long v) {
+  *--end = '\0';
+  do {
+    *--end = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  return end;
 }
 
 int edc_http_request_write(char *buf, size_t size, size_t *olen, const char *method,
                            const char *host, uint16_t port, const char *path,
                            const char *content_type, size_t body_len, const char *auth_basic) {
-  char auth[200];
+  char auth[200], port_s[8], cl_s[24];
+  const char *parts[20], **q = parts;
   size_t alen = 0;
-  int n;
+  int ret;
   if (olen == NULL || method == NULL || host == NULL || path == NULL) return EDC_ERR_INVALID_ARG;
   if (strpbrk(host, "\r\n") || strpbrk(path, "\r\n ")) return EDC_ERR_INVALID_ARG;
-  auth[0] = '\0';
+  *q++ = method;
+  *q++ = " ";
+  *q++ = path;
+  *q++ = " HTTP/1.1\r\nHost: ";
+  *q++ = host;
+  *q++ = ":";
+  *q++ = dec(port_s + sizeof(port_s), port);
+  *q++ = "\r\nUser-Agent: edc/0.1\r\nAccept: */*\r\n";
   if (auth_basic != NULL) {
-    int ret = edc_base64_encode(auth, sizeof(auth), &alen, (const unsigned char *)auth_basic,
-                                strlen(auth_basic));
-    if (ret != 0) return EDC_ERR_INVALID_ARG;
+    if (edc_base64_encode(auth, sizeof(auth), &alen, (const unsigned char *)auth_basic,
+                          strlen(auth_basic)) != 0)
+      return EDC_ERR_INVALID_ARG;
+    *q++ = "Authorization: Basic ";
+    *q++ = auth;
+    *q++ = "\r\n";
   }
-  n = snprintf(buf, buf ? size : 0,
-               "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: edc/0.1\r\nAccept: */*\r\n"
-               "%s%s%s"
-               "%s%s%s"
-               "Connection: close\r\n\r\n",
-               method, path, host, (unsigned)port, auth_basic ? "Authorization: Basic " : "", auth,
-               auth_basic ? "\r\n" : "", content_type ? "Content-Type: " : "",
-               content_type ? content_type : "", content_type ? "\r\n" : "");
-  mbedtls_platform_zeroize(auth, sizeof(auth)); /* the encoded credentials */
-  if (n < 0) return EDC_ERR_INVALID_ARG;
   if (content_type != NULL) {
-    /* Content-Length appended separately to keep the format above readable. */
-    char cl[40];
-    int m = snprintf(cl, sizeof(cl), "Content-Length: %lu\r\n", (unsigned long)body_len);
-    size_t need = (size_t)n + (size_t)m + 1;
-    if (buf == NULL || need > size) {
-      *olen = need;
-      return EDC_ERR_BUFFER_TOO_SMALL;
-    }
-    /* insert before the final "Connection: close\r\n\r\n" */
-    {
-      size_t tail = strlen("Connection: close\r\n\r\n");
-      memmove(buf + n - tail + m, buf + n - tail, tail + 1);
-      memcpy(buf + n - tail, cl, (size_t)m);
-      n += m;
-    }
-  } else if (buf == NULL || (size_t)n + 1 > size) {
-    *olen = (size_t)n + 1;
-    return EDC_ERR_BUFFER_TOO_SMALL;
+    *q++ = "Content-Type: ";
+    *q++ = content_type;
+    *q++ = "\r\nContent-Length: ";
+    *q++ = dec(cl_s + sizeof(cl_s), body_len);
+    *q++ = "\r\n";
   }
-  *olen = (size_t)n;
-  return EDC_OK;
+  *q++ = "Connection: close\r\n\r\n";
+  *q = NULL;
+  ret = edc_str_join(buf, size, olen, parts);
+  mbedtls_platform_zeroize(auth, sizeof(auth)); /* the encoded credentials */
+  return ret;
 }

@@ -3,7 +3,6 @@
 
 #if EDC_WITH_EST_HTTPS
 
-#include <stdio.h>
 #include <string.h>
 
 #include "edc/edc_codec.h"
@@ -16,20 +15,17 @@
 static const char *const kOpNames[] = {"cacerts", "simpleenroll", "simplereenroll"};
 
 int edc_https_path(const char *label, edc_est_op_t op, char *buf, size_t size, size_t *olen) {
-  int n;
+  const char *parts[5];
   if (olen == NULL || (unsigned)op > EDC_EST_SIMPLEREENROLL) return EDC_ERR_INVALID_ARG;
   if (label != NULL && (label[0] == '\0' || strpbrk(label, "/ ?#\r\n") != NULL))
     return EDC_ERR_INVALID_ARG;
   /* RFC 7030 3.2.2: /.well-known/est/[<label>/]<operation> */
-  n = snprintf(buf, buf ? size : 0, "/.well-known/est/%s%s%s", label ? label : "", label ? "/" : "",
-               kOpNames[op]);
-  if (n < 0) return EDC_ERR_INVALID_ARG;
-  if (buf == NULL || (size_t)n + 1 > size) {
-    *olen = (size_t)n + 1;
-    return EDC_ERR_BUFFER_TOO_SMALL;
-  }
-  *olen = (size_t)n;
-  return EDC_OK;
+  parts[0] = "/.well-known/est/";
+  parts[1] = label ? label : "";
+  parts[2] = label ? "/" : "";
+  parts[3] = kOpNames[op];
+  parts[4] = NULL;
+  return edc_str_join(buf, size, olen, parts);
 }
 
 int edc_https_init(edc_https_t *h, const edc_port_t *port, mbedtls_ctr_drbg_context *drbg,
@@ -53,9 +49,11 @@ void edc_https_free(edc_https_t *h) {
 
 static int https_open(void *self, const edc_est_auth_t *auth) {
   edc_https_t *h = (edc_https_t *)self;
-  if (h == NULL || auth == NULL) return EDC_ERR_INVALID_ARG;
-  h->basic = auth->basic;
-  return edc_channel_open(&h->ch, auth);
+  int ret;
+  if (h == NULL) return EDC_ERR_INVALID_ARG;
+  ret = edc_channel_open(&h->ch, auth); /* checks auth */
+  if (ret == 0) h->basic = auth->basic;
+  return ret;
 }
 
 static int ssl_write_all(edc_https_t *h, const unsigned char *p, size_t len) {
@@ -77,9 +75,9 @@ static int https_exchange(void *self, edc_est_op_t op, const unsigned char *req,
   size_t n, b64_len = 0, got = 0, head_len;
   edc_http_response_t r;
   int ret, post, eof = 0;
-  if (h == NULL || resp == NULL || resp_len == NULL) return EDC_ERR_INVALID_ARG;
-  if (!h->ch.open) return EDC_ERR_INVALID_ARG;
-  if (retry_after_s) *retry_after_s = 0;
+  /* the client passes its own buffers; only the session state is checked here */
+  if (h == NULL || !h->ch.open) return EDC_ERR_INVALID_ARG;
+  *retry_after_s = 0;
   post = op != EDC_EST_CACERTS;
   if ((ret = edc_https_path(h->label, op, path, sizeof(path), &n)) != 0) return ret;
   /* io holds: request head, then base64 body; later the response. */
@@ -116,7 +114,7 @@ static int https_exchange(void *self, edc_est_op_t op, const unsigned char *req,
     if (eof) return EDC_ERR_HTTP;
   }
   ret = edc_http_status_to_error(&r);
-  if (ret == EDC_ERR_RETRY_LATER && retry_after_s) *retry_after_s = r.retry_after_s;
+  if (ret == EDC_ERR_RETRY_LATER) *retry_after_s = r.retry_after_s;
   if (ret != 0) return ret;
   /* RFC 7030 4.1.3 / 4.2.3 and RFC 8951: the body is base64 with or without line breaks and
    * with or without Content-Transfer-Encoding. A server that sends raw DER is tolerated. */

@@ -36,63 +36,53 @@ static int count_certs(unsigned char *p, const unsigned char *end, size_t *count
   return 0;
 }
 
+#define SEQ (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)
+#define SET (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET)
+#define CTX(n) (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | (n))
+
+/* Read the header of a @p tag element that must fill [*p, end) exactly. */
+static int get_whole(unsigned char **p, const unsigned char *end, int tag) {
+  size_t len;
+  return mbedtls_asn1_get_tag(p, end, &len, tag) != 0 || *p + len != end;
+}
+
 int edc_pkcs7_parse_certs(const unsigned char *der, size_t der_len, edc_pkcs7_certs_t *out) {
   unsigned char *p = (unsigned char *)der; /* Mbed TLS takes non-const; we never write */
-  const unsigned char *end, *sd_end, *eci_end;
+  const unsigned char *end, *eci_end;
   size_t len;
   int version;
   if (der == NULL || out == NULL) return EDC_ERR_INVALID_ARG;
   memset(out, 0, sizeof(*out));
   end = der + der_len;
 
-  /* ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY } */
-  if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-    return EDC_ERR_MALFORMED;
-  if (p + len != end) return EDC_ERR_MALFORMED; /* no trailing bytes */
-  if (get_oid(&p, end, kOidSignedData, sizeof(kOidSignedData)) != 0) return EDC_ERR_MALFORMED;
-  if (mbedtls_asn1_get_tag(&p, end, &len,
-                           MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0)
-    return EDC_ERR_MALFORMED;
-  if (p + len != end) return EDC_ERR_MALFORMED;
-
-  /* SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo,
+  /* ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }, no trailing bytes;
+   * SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo,
    *   certificates [0] IMPLICIT OPTIONAL, crls [1] IMPLICIT OPTIONAL, signerInfos SET } */
-  if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-    return EDC_ERR_MALFORMED;
-  if (p + len != end) return EDC_ERR_MALFORMED;
-  sd_end = p + len;
-  if (mbedtls_asn1_get_int(&p, sd_end, &version) != 0 || version < 1 || version > 5)
-    return EDC_ERR_MALFORMED;
-  if (mbedtls_asn1_get_tag(&p, sd_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET) != 0)
+  if (get_whole(&p, end, SEQ) || get_oid(&p, end, kOidSignedData, sizeof(kOidSignedData)) != 0 ||
+      get_whole(&p, end, CTX(0)) || get_whole(&p, end, SEQ) ||
+      mbedtls_asn1_get_int(&p, end, &version) != 0 || version < 1 || version > 5 ||
+      mbedtls_asn1_get_tag(&p, end, &len, SET) != 0)
     return EDC_ERR_MALFORMED;
   p += len; /* digestAlgorithms: empty for certs-only, ignored otherwise */
-  if (mbedtls_asn1_get_tag(&p, sd_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-    return EDC_ERR_MALFORMED;
+  if (mbedtls_asn1_get_tag(&p, end, &len, SEQ) != 0) return EDC_ERR_MALFORMED;
   eci_end = p + len;
   if (get_oid(&p, eci_end, kOidData, sizeof(kOidData)) != 0) return EDC_ERR_MALFORMED;
   p = (unsigned char *)eci_end; /* any (absent) eContent is skipped */
 
-  if (p < sd_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) {
-    int ret;
-    if (mbedtls_asn1_get_tag(&p, sd_end, &len,
-                             MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0) != 0)
+  /* (a tag present must parse: get_tag may have moved p when it fails) */
+  if (p < end && *p == CTX(0)) {
+    if (mbedtls_asn1_get_tag(&p, end, &len, CTX(0)) != 0 || count_certs(p, p + len, &out->count))
       return EDC_ERR_MALFORMED;
-    ret = count_certs(p, p + len, &out->count);
-    if (ret != 0) return ret;
     out->p = p;
     out->len = len;
     p += len;
   }
-  if (p < sd_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1)) {
-    if (mbedtls_asn1_get_tag(&p, sd_end, &len,
-                             MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 1) != 0)
-      return EDC_ERR_MALFORMED;
-    p += len; /* CRLs are not used by EST responses */
+  if (p < end && *p == CTX(1)) {
+    if (mbedtls_asn1_get_tag(&p, end, &len, CTX(1)) != 0) return EDC_ERR_MALFORMED;
+    p += len; /* CRLs: unused by EST */
   }
-  if (mbedtls_asn1_get_tag(&p, sd_end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET) != 0)
-    return EDC_ERR_MALFORMED;
-  p += len; /* signerInfos: empty in certs-only; ignored */
-  if (p != sd_end) return EDC_ERR_MALFORMED;
+  /* signerInfos: empty in certs-only; ignored */
+  if (get_whole(&p, end, SET)) return EDC_ERR_MALFORMED;
   if (out->count == 0) {
     memset(out, 0, sizeof(*out));
     return EDC_ERR_NOT_FOUND;
@@ -102,14 +92,10 @@ int edc_pkcs7_parse_certs(const unsigned char *der, size_t der_len, edc_pkcs7_ce
 
 int edc_certs_parse(const unsigned char *der, size_t len, edc_pkcs7_certs_t *out) {
   int ret = edc_pkcs7_parse_certs(der, len, out);
-  size_t n = 0, inner;
   unsigned char *p = (unsigned char *)der;
   /* RFC 9148 4.3: one DER Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, ... } filling the
    * buffer; a ContentInfo starts with an OID instead. */
-  if (ret == EDC_ERR_MALFORMED && count_certs(p, der + len, &n) == 0 && n == 1 &&
-      mbedtls_asn1_get_tag(&p, der + len, &inner,
-                           MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0 &&
-      *p == (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
+  if (ret == EDC_ERR_MALFORMED && !get_whole(&p, der + len, SEQ) && p < der + len && *p == SEQ) {
     out->p = der;
     out->len = len;
     out->count = 1;

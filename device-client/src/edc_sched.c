@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "edc/edc_config.h"
+
 void edc_sched_config_default(edc_sched_config_t *cfg) {
   if (cfg == NULL) return;
   cfg->renew_num = 2;
@@ -31,14 +33,17 @@ void edc_sched_free(edc_sched_t *s) {
   if (s != NULL) memset(s, 0, sizeof(*s));
 }
 
+/* v * num / den without overflowing 64 bits (v >= 0, num <= den or num small). */
+EDC_NOINLINE static int64_t frac(int64_t v, uint32_t num, uint32_t den) {
+  return (v / den) * num + ((v % den) * num) / den;
+}
+
 int64_t edc_sched_plan(edc_sched_t *s, int64_t not_before, int64_t not_after, uint32_t rnd) {
   int64_t life, at, jitter;
   if (s == NULL) return 0;
   life = not_after > not_before ? not_after - not_before : 0;
-  at = not_before + (life / (int64_t)s->cfg.renew_den) * (int64_t)s->cfg.renew_num +
-       ((life % (int64_t)s->cfg.renew_den) * (int64_t)s->cfg.renew_num) / (int64_t)s->cfg.renew_den;
-  jitter = (life / 1000) * (int64_t)s->cfg.jitter_permille +
-           ((life % 1000) * (int64_t)s->cfg.jitter_permille) / 1000;
+  at = not_before + frac(life, s->cfg.renew_num, s->cfg.renew_den);
+  jitter = frac(life, s->cfg.jitter_permille, 1000);
   if (jitter > 0) at -= (int64_t)((uint64_t)rnd % (uint64_t)(jitter + 1));
   if (at < not_before) at = not_before;
   s->failures = 0;
@@ -49,22 +54,19 @@ int64_t edc_sched_plan(edc_sched_t *s, int64_t not_before, int64_t not_after, ui
 
 int64_t edc_sched_failed(edc_sched_t *s, int64_t now, int has_retry_after, uint32_t retry_after_s,
                          uint32_t rnd) {
-  uint64_t d;
+  uint32_t d, max, i;
   if (s == NULL) return now;
   if (s->failures < 0xffffffffu) s->failures++;
   if (has_retry_after) {
     d = retry_after_s > s->cfg.retry_after_max_s ? s->cfg.retry_after_max_s : retry_after_s;
-    s->next_s = now + (int64_t)d;
-    return s->next_s;
+  } else {
+    max = s->cfg.backoff_max_s;
+    d = s->cfg.backoff_initial_s;
+    for (i = 1; i < s->failures && d < max; i++) d = d > max / 2 ? max : d * 2;
+    if (d > max) d = max;
+    /* "equal jitter": wait in [d/2, d] so a fleet that failed together spreads out */
+    d = d / 2 + rnd % (d - d / 2 + 1);
   }
-  d = s->cfg.backoff_initial_s;
-  {
-    uint32_t i;
-    for (i = 1; i < s->failures && d < s->cfg.backoff_max_s; i++) d <<= 1;
-  }
-  if (d > s->cfg.backoff_max_s) d = s->cfg.backoff_max_s;
-  /* "equal jitter": wait in [d/2, d] so a fleet that failed together spreads out */
-  d = d / 2 + (uint64_t)rnd % (d - d / 2 + 1);
   s->next_s = now + (int64_t)d;
   return s->next_s;
 }

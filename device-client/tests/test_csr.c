@@ -7,6 +7,7 @@
 #include "mbedtls/asn1.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/sha256.h"
+#include "mbedtls/x509_crt.h"
 #include "mbedtls/x509_csr.h"
 #include "test_support.h"
 #include "unity_compat.h"
@@ -56,7 +57,7 @@ static void test_imported_key_has_openssl_public_point(void) {
 
 static void test_csr_parses_and_its_signature_verifies(void) {
   edc_key_t key;
-  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", "DEMO-0001"};
+  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", "DEMO-0001", NULL, 0};
   mbedtls_x509_csr csr;
   unsigned char hash[32];
   size_t len = 0;
@@ -81,9 +82,33 @@ static void test_csr_parses_and_its_signature_verifies(void) {
   edc_key_free(&key);
 }
 
+/* RFC 7030 4.2.2: a renewal CSR carries the renewed certificate's subject, byte for byte. */
+static void test_csr_takes_a_der_name_verbatim(void) {
+  edc_key_t key;
+  edc_csr_subject_t subj = {NULL, NULL, "ignored", "ignored", NULL, 0};
+  mbedtls_x509_crt crt;
+  mbedtls_x509_csr csr;
+  size_t len = 0;
+  edc_key_init(&key);
+  load_device_key(&key);
+  mbedtls_x509_crt_init(&crt);
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_x509_crt_parse_der(&crt, vec_device_der, vec_device_der_len));
+  subj.name_der = crt.subject_raw.p;
+  subj.name_der_len = crt.subject_raw.len;
+  TEST_ASSERT_EQUAL_INT(0, edc_csr_write_der(&key, &subj, NULL, g_csr, sizeof(g_csr), &len,
+                                             mbedtls_ctr_drbg_random, &g_rng));
+  mbedtls_x509_csr_init(&csr);
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_x509_csr_parse_der(&csr, g_csr, len));
+  TEST_ASSERT_EQUAL_size_t(crt.subject_raw.len, csr.subject_raw.len);
+  TEST_ASSERT_EQUAL_MEMORY(crt.subject_raw.p, csr.subject_raw.p, csr.subject_raw.len);
+  mbedtls_x509_csr_free(&csr);
+  mbedtls_x509_crt_free(&crt);
+  edc_key_free(&key);
+}
+
 static void test_signature_algorithm_has_no_parameters_like_openssl(void) {
   edc_key_t key;
-  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", NULL};
+  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", NULL, NULL, 0};
   const unsigned char *cri, *alg, *ocri, *oalg;
   size_t len = 0, cri_len, alg_len, ocri_len, oalg_len;
   static const unsigned char strict[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
@@ -113,7 +138,7 @@ static int contains(const unsigned char *hay, size_t n, const void *needle, size
 
 static void test_writes_challenge_password_attribute(void) {
   edc_key_t key;
-  edc_csr_subject_t subj = {"Acme", "Line 3", "dev", NULL};
+  edc_csr_subject_t subj = {"Acme", "Line 3", "dev", NULL, NULL, 0};
   static const unsigned char attr[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
                                        0x01, 0x09, 0x07, 0x31, 0x0e, 0x13, 0x0c};
   mbedtls_x509_csr csr;
@@ -132,7 +157,7 @@ static void test_writes_challenge_password_attribute(void) {
 
 static void test_reports_small_buffer(void) {
   edc_key_t key;
-  edc_csr_subject_t subj = {NULL, NULL, "dev", NULL};
+  edc_csr_subject_t subj = {NULL, NULL, "dev", NULL, NULL, 0};
   size_t len = 0;
   edc_key_init(&key);
   TEST_ASSERT_EQUAL_INT(0, edc_key_generate(&key, mbedtls_ctr_drbg_random, &g_rng));
@@ -142,12 +167,17 @@ static void test_reports_small_buffer(void) {
   TEST_ASSERT_TRUE(len >= 200 && len <= sizeof(g_csr));
   TEST_ASSERT_EQUAL_INT(
       0, edc_csr_write_der(&key, &subj, NULL, g_csr, len, &len, mbedtls_ctr_drbg_random, &g_rng));
+  len = 0; /* far too small: still a size that is enough */
+  TEST_ASSERT_EQUAL_INT(
+      EDC_ERR_BUFFER_TOO_SMALL,
+      edc_csr_write_der(&key, &subj, NULL, g_csr, 10, &len, mbedtls_ctr_drbg_random, &g_rng));
+  TEST_ASSERT_TRUE(len >= 200 && len <= sizeof(g_csr));
   edc_key_free(&key);
 }
 
 static void test_rejects_non_printable_serial_number(void) {
   edc_key_t key;
-  edc_csr_subject_t subj = {NULL, NULL, "dev", "bad*serial"};
+  edc_csr_subject_t subj = {NULL, NULL, "dev", "bad*serial", NULL, 0};
   size_t len = 0;
   edc_key_init(&key);
   TEST_ASSERT_EQUAL_INT(0, edc_key_generate(&key, mbedtls_ctr_drbg_random, &g_rng));
@@ -170,7 +200,7 @@ static int se_sign(void *ctx, const unsigned char hash[32], unsigned char *sig, 
 static void test_external_signer_makes_a_valid_csr(void) {
   edc_key_t key;
   unsigned char pub[65], d[32];
-  edc_csr_subject_t subj = {NULL, NULL, "se-dev", NULL};
+  edc_csr_subject_t subj = {NULL, NULL, "se-dev", NULL, NULL, 0};
   mbedtls_x509_csr csr;
   unsigned char hash[32];
   size_t len = 0;
@@ -213,6 +243,7 @@ void ucx_group_csr(void) {
   test_rng_init(&g_rng, 7);
   RUN_TEST(test_imported_key_has_openssl_public_point);
   RUN_TEST(test_csr_parses_and_its_signature_verifies);
+  RUN_TEST(test_csr_takes_a_der_name_verbatim);
   RUN_TEST(test_signature_algorithm_has_no_parameters_like_openssl);
   RUN_TEST(test_writes_challenge_password_attribute);
   RUN_TEST(test_reports_small_buffer);

@@ -63,6 +63,20 @@ static void test_chunked_prefixes_are_incomplete(void) {
   TEST_ASSERT_EQUAL_MEMORY("abcd", r.body, 4);
 }
 
+/* Found by fuzz_http: a chunk size next to SIZE_MAX wrapped "size + 2" in the length check and
+ * the parser read far outside the buffer. Now it waits for data (or, at EOF, fails). */
+static void test_huge_chunk_size_does_not_wrap(void) {
+  edc_http_response_t r;
+  char msg[128] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0";
+  size_t i;
+  for (i = 0; i < 2 * sizeof(size_t); i++) strcat(msg, "F"); /* SIZE_MAX */
+  strcat(msg, "\r\nM\nXt\n");
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_INCOMPLETE, parse(msg, 0, &r));
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_MALFORMED, parse(msg, 1, &r));
+  msg[strlen(msg) - 8] = 'E'; /* SIZE_MAX - 1: "size + 2" wrapped to 0 */
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_INCOMPLETE, parse(msg, 0, &r));
+}
+
 /* As the transport does: one buffer that grows, parsed again after every byte. */
 static void test_chunked_response_parsed_while_it_arrives(void) {
   static const char msg[] =
@@ -206,6 +220,7 @@ void ucx_group_http(void) {
   RUN_TEST(test_parses_content_length_response);
   RUN_TEST(test_every_prefix_is_incomplete);
   RUN_TEST(test_joins_chunked_body_with_extensions_and_trailer);
+  RUN_TEST(test_huge_chunk_size_does_not_wrap);
   RUN_TEST(test_chunked_prefixes_are_incomplete);
   RUN_TEST(test_chunked_response_parsed_while_it_arrives);
   RUN_TEST(test_202_with_retry_after_means_retry_later);

@@ -107,7 +107,7 @@ int main(void) {
   static edc_https_t https;
   edc_client_config_t cfg;
   edc_key_t key;
-  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", "DEMO-0001"};
+  edc_csr_subject_t subj = {NULL, NULL, "DEMO-0001", "DEMO-0001", NULL, 0};
   edc_pkcs7_certs_t certs;
   size_t len = 0;
   int64_t next = 0;

@@ -32,8 +32,11 @@ typedef struct edc_channel {
   uint16_t net_port;
   uint8_t datagram; /**< 1: DTLS over UDP, 0: TLS over TCP */
   uint8_t open;
+  uint8_t is_ip; /**< host is an IPv4 literal (then ip holds it) */
+  unsigned char ip[4];
 #if EDC_WITH_EST_COAPS
-  uint64_t timer_start; /**< DTLS retransmission timer on the port's monotonic clock */
+  uint32_t timer_start; /**< DTLS retransmission timer on the port's monotonic clock (ms,
+                           differences taken modulo 2^32) */
   uint32_t timer_int, timer_fin;
 #endif
   mbedtls_ssl_config conf;

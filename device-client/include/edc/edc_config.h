@@ -50,6 +50,13 @@
 #define EDC_CSR_AREA 1024
 #endif
 
+/** Keep a small helper out of line where inlining it into several callers costs flash. */
+#if defined(__GNUC__)
+#define EDC_NOINLINE __attribute__((noinline))
+#else
+#define EDC_NOINLINE
+#endif
+
 /* ---- checks ---- */
 #if !EDC_WITH_EST_HTTPS && !EDC_WITH_EST_COAPS
 #error "edc_config.h: enable at least one transport (EDC_WITH_EST_HTTPS or EDC_WITH_EST_COAPS)"

@@ -76,6 +76,10 @@ typedef struct edc_csr_subject {
   const char *org_unit;
   const char *common_name;
   const char *serial_number;
+  /** A complete DER Name to use instead of the four strings (e.g. the subject of the
+   *  certificate being renewed, which RFC 7030 4.2.2 asks to keep), or NULL. */
+  const unsigned char *name_der;
+  size_t name_der_len;
 } edc_csr_subject_t;
 
 /**

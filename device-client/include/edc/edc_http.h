@@ -48,6 +48,20 @@ int edc_http_response_parse(unsigned char *buf, size_t len, int eof, edc_http_re
 int edc_http_status_to_error(const edc_http_response_t *resp);
 
 /**
+ * The error of a non-success status, shared by HTTP (class = status / 100, detail = status %
+ * 100) and CoAP (class = code >> 5, detail = code & 31), whose EST meanings match: x.01 and
+ * x.03 of class 4 -> EDC_ERR_UNAUTHORIZED, other class 4 -> EDC_ERR_REJECTED, class 5 ->
+ * EDC_ERR_SERVER, anything else -> EDC_ERR_HTTP.
+ */
+int edc_status_class_to_error(unsigned cls, unsigned detail);
+
+/**
+ * Concatenate the NULL-terminated list of strings @p parts into @p buf, NUL-terminated.
+ * *olen gets the length, or the size needed (with the NUL) on EDC_ERR_BUFFER_TOO_SMALL.
+ */
+int edc_str_join(char *buf, size_t size, size_t *olen, const char *const *parts);
+
+/**
  * Write a request head into @p buf (NUL-terminated). @p content_type and @p auth_basic (the
  * "user:password" pair, base64-encoded here) may be NULL; @p body_len is sent as
  * Content-Length when @p content_type is set. *olen gets the length, or the size needed on

@@ -44,7 +44,8 @@ typedef struct edc_transport_ops {
   /** After a provisional open: verify the server's certificate against @p trust. */
   int (*verify_peer)(void *self, const mbedtls_x509_crt *trust);
   /** One request/response. @p req is DER (or empty); the DER response lands in @p resp.
-   *  EDC_ERR_RETRY_LATER sets *retry_after_s (0 if the server gave none). */
+   *  EDC_ERR_RETRY_LATER sets *retry_after_s (0 if the server gave none). @p resp, @p resp_len
+   *  and @p retry_after_s are never NULL (the client's own; transports do not check them). */
   int (*exchange)(void *self, edc_est_op_t op, const unsigned char *req, size_t req_len,
                   unsigned char *resp, size_t resp_size, size_t *resp_len, uint32_t *retry_after_s);
   /** Close the session (safe when not open). */
