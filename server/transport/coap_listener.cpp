@@ -165,6 +165,20 @@ enrollment::PeerCredentials peerOf(coap_session_t* session) {
   coap_tls_library_t lib = COAP_TLS_LIBRARY_NOTLS;
   auto* ssl = static_cast<SSL*>(coap_session_get_tls(session, &lib));
   if (ssl == nullptr || lib != COAP_TLS_LIBRARY_OPENSSL) return c;
+  // RFC 9148 3 (RFC 7030 3.5 over DTLS): a CSR may prove it was made for this session by
+  // carrying tls-unique in its challengePassword; the Authorizer compares them, as on HTTPS.
+  // RFC 5929 3.1: tls-unique is the first Finished of the latest handshake, the client's on a
+  // full handshake and the server's own on a resumed one. (OpenSSL 3.0 has no DTLS 1.3, for
+  // which RFC 9266 tls-exporter would apply.)
+  if (SSL_is_init_finished(ssl)) {
+    unsigned char finished[EVP_MAX_MD_SIZE];
+    size_t n = SSL_session_reused(ssl) ? SSL_get_finished(ssl, finished, sizeof finished)
+                                       : SSL_get_peer_finished(ssl, finished, sizeof finished);
+    if (n > 0) {
+      c.channel_binding.assign(finished, finished + n);
+      c.channel_binding_type = "tls-unique";
+    }
+  }
   if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
     c.tls_chain.push_back(pki::Certificate::adopt(pki::UniquePtr<X509>(leaf)));
     // On a server the peer chain holds only the intermediates the client sent.
