@@ -38,6 +38,7 @@ struct CoapListener::Impl {
   const est::EstCoapsService& service;
   CoapSettings settings;
   coap_context_t* ctx = nullptr;
+  std::mutex well_known_mu;  ///< setLabels (the reload thread) against the I/O thread
   std::string well_known;
   // Only the I/O thread touches these.
   std::map<std::pair<const coap_session_t*, std::string>, PartialBody> partial;
@@ -435,7 +436,10 @@ void handleWellKnown(coap_resource_t* resource, coap_session_t* session, const c
     Impl* impl = implOf(session);
     est::CoapsResponse r;
     r.content_format = 40;  // application/link-format (RFC 6690)
-    r.body.assign(impl->well_known.begin(), impl->well_known.end());
+    {
+      std::lock_guard<std::mutex> lock(impl->well_known_mu);
+      r.body.assign(impl->well_known.begin(), impl->well_known.end());
+    }
     writeResponse(r, resource, session, request, response, query);
   } catch (...) {
     coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
@@ -569,6 +573,13 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
 }
 
 CoapListener::~CoapListener() { stop(); }
+
+void CoapListener::setLabels(const std::vector<std::string>& labels) {
+  std::string fresh = est::wellKnownCore(labels);
+  std::lock_guard<std::mutex> lock(impl_->well_known_mu);
+  impl_->settings.labels = labels;
+  impl_->well_known = std::move(fresh);
+}
 
 void CoapListener::run() {
   Impl& impl = *impl_;
