@@ -13,9 +13,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 
+#include "pki/private_key.h"
 #include "server/transport/http_listener.h"
 #include "server/transport/http_util.h"
 #include "server/transport/request_log.h"
@@ -26,6 +29,8 @@ namespace enroll::transport {
 constexpr std::chrono::seconds kExchangeLifetime{247};
 /** Replies kept for duplicates; the oldest go first when full. */
 constexpr size_t kMaxKeptReplies = 4096;
+/** DTLS sessions kept for resumption (each holds the device's certificate). */
+constexpr long kSessionCacheSize = 1024;
 
 /** A Block1 upload libcoap left to us (see handleEst), by session and path. */
 struct PartialBody {
@@ -35,10 +40,22 @@ struct PartialBody {
 
 struct CoapListener::Impl {
   Impl(const est::EstCoapsService& s, CoapSettings st) : service(s), settings(std::move(st)) {}
+  ~Impl() { OPENSSL_cleanse(key_der.data(), key_der.size()); }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
   const est::EstCoapsService& service;
   CoapSettings settings;
   coap_context_t* ctx = nullptr;
-  std::mutex well_known_mu;  ///< setLabels (the reload thread) against the I/O thread
+  /**
+   * The DTLS identity, read once at start: libcoap sets the certificate and key up again for
+   * every ClientHello, so it gets them as DER in memory (no file, no PEM), and setupServerSsl
+   * adds the chain and the CA names from these parsed objects.
+   */
+  pki::Bytes certificate_der;
+  pki::Bytes key_der;
+  std::vector<pki::Certificate> chain;  ///< the intermediates after the leaf
+  bool ctx_ready = false;               ///< I/O thread only: CA names set on the SSL_CTX
+  std::mutex well_known_mu;             ///< setLabels (the reload thread) against the I/O thread
   std::string well_known;
   // Only the I/O thread touches these.
   std::map<std::pair<const coap_session_t*, std::string>, PartialBody> partial;
@@ -125,12 +142,32 @@ int setupServerSsl(void* tls_session, coap_dtls_pki_t* setup_data) noexcept {
     auto* impl = static_cast<Impl*>(setup_data->cn_call_back_arg);
     if (ssl == nullptr || impl == nullptr) return 1;
     SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, acceptAnyCertificate);
-    // libcoap loads only the first certificate of the PEM file: send the issuing CA too.
-    if (SSL_use_certificate_chain_file(ssl, impl->settings.certificate_file.c_str()) != 1) {
-      pki::drainOpensslErrors();
-      return 0;
+    // libcoap sets only the leaf: send the issuing CA too (a reference, nothing parsed).
+    for (const auto& ca : impl->chain) {
+      if (SSL_add1_chain_cert(ssl, ca.native()) != 1) {
+        pki::drainOpensslErrors();
+        return 0;
+      }
     }
-    for (const auto& ca : impl->settings.client_ca_names) SSL_add_client_CA(ssl, ca.native());
+    // No session tickets: making one serialises the session with the device's certificate and
+    // parses it back (OpenSSL 3.0), on every handshake, for devices that mostly enroll once.
+    // Resumption by session ID still works, from the bounded cache below; it needs a session
+    // ID context, or OpenSSL refuses a resuming client that was asked for a certificate.
+    SSL_set_options(ssl, SSL_OP_NO_TICKET);
+    static constexpr unsigned char kSessionContext[] = "enrolld-coaps";
+    SSL_set_session_id_context(ssl, kSessionContext, sizeof kSessionContext - 1);
+    // The CA names of the CertificateRequest, once on the shared SSL_CTX (every SSL without a
+    // list of its own uses the context's) instead of copying them into each session.
+    if (!impl->ctx_ready) {
+      SSL_CTX_sess_set_cache_size(SSL_get_SSL_CTX(ssl), kSessionCacheSize);
+      STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+      for (const auto& ca : impl->settings.client_ca_names) {
+        if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(ca.native())))
+          sk_X509_NAME_push(names, n);
+      }
+      SSL_CTX_set_client_CA_list(SSL_get_SSL_CTX(ssl), names);
+      impl->ctx_ready = true;
+    }
     return 1;
   } catch (...) {
     return 0;
@@ -495,6 +532,36 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
   coap_set_app_data(impl.ctx, &impl);
   coap_context_set_block_mode(impl.ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 
+  // The identity, parsed once (see Impl::certificate_der).
+  auto readText = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    return all.str();
+  };
+  auto chain = pki::Certificate::chainFromPem(readText(impl.settings.certificate_file));
+  if (!chain || chain->empty())
+    return pki::makeError(ErrorCode::kInvalidArgument,
+                          "cannot read the DTLS certificate " + impl.settings.certificate_file);
+  std::string key_pem = readText(impl.settings.key_file);
+  auto key = pki::PrivateKey::fromPem(key_pem);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  if (!key)
+    return pki::makeError(ErrorCode::kInvalidArgument,
+                          "cannot read the DTLS key " + impl.settings.key_file);
+  const int key_id = EVP_PKEY_get_base_id(key->native());
+  if (key_id != EVP_PKEY_EC && key_id != EVP_PKEY_RSA)
+    return pki::makeError(ErrorCode::kInvalidArgument, "the DTLS key must be EC or RSA");
+  impl.certificate_der = chain->front().toDer();
+  impl.chain.assign(chain->begin() + 1, chain->end());
+  {
+    unsigned char* der = nullptr;
+    int n = i2d_PrivateKey(key->native(), &der);  // ECPrivateKey / RSAPrivateKey
+    if (n <= 0) return pki::makeError(ErrorCode::kInternal, "cannot encode the DTLS key");
+    impl.key_der.assign(der, der + n);
+    OPENSSL_clear_free(der, static_cast<size_t>(n));
+  }
+
   coap_dtls_pki_t pki;
   std::memset(&pki, 0, sizeof(pki));
   pki.version = COAP_DTLS_PKI_SETUP_VERSION;
@@ -505,10 +572,13 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
   pki.cert_chain_validation = 0;
   pki.cn_call_back_arg = &impl;  // carried to setupServerSsl (no CN callback is set)
   pki.additional_tls_setup_call_back = setupServerSsl;
-  pki.pki_key.key_type = COAP_PKI_KEY_PEM;
-  pki.pki_key.key.pem.public_cert = impl.settings.certificate_file.c_str();
-  pki.pki_key.key.pem.private_key = impl.settings.key_file.c_str();
-  pki.pki_key.key.pem.ca_file = nullptr;
+  pki.pki_key.key_type = COAP_PKI_KEY_ASN1;
+  pki.pki_key.key.asn1.public_cert = impl.certificate_der.data();
+  pki.pki_key.key.asn1.public_cert_len = impl.certificate_der.size();
+  pki.pki_key.key.asn1.private_key = impl.key_der.data();
+  pki.pki_key.key.asn1.private_key_len = impl.key_der.size();
+  pki.pki_key.key.asn1.private_key_type =
+      key_id == EVP_PKEY_EC ? COAP_ASN1_PKEY_EC : COAP_ASN1_PKEY_RSA;
   if (!coap_context_set_pki(impl.ctx, &pki))
     return pki::makeError(ErrorCode::kInvalidArgument,
                           "cannot use the DTLS certificate " + impl.settings.certificate_file);
