@@ -61,11 +61,10 @@ bool asksForEncryptedKey(const pki::CertificateRequest& csr) {
       "1.2.840.113549.1.9.15",        // smimeCapabilities (RFC 8551)
       "1.2.840.113549.1.9.16.2.37",   // id-aa-decryptKeyID (RFC 4108)
       "1.2.840.113549.1.9.16.2.54"};  // id-aa-asymmDecryptKeyID (RFC 7030 4.4.1.2)
-  for (const char* oid : kOids) {
+  return std::ranges::any_of(kOids, [&](const char* oid) {
     pki::UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
-    if (obj && X509_REQ_get_attr_by_OBJ(csr.native(), obj.get(), -1) >= 0) return true;
-  }
-  return false;
+    return obj && X509_REQ_get_attr_by_OBJ(csr.native(), obj.get(), -1) >= 0;
+  });
 }
 
 }  // namespace
