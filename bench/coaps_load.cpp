@@ -145,6 +145,11 @@ int main(int argc, char** argv) {
   csrs.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) csrs.push_back(cc::makeCsr("BENCH-" + std::to_string(i)));
 
+  const cc::Identity identity = cc::loadIdentity(cert, key);
+  if (!identity.ok()) {
+    std::fprintf(stderr, "cannot read %s / %s\n", cert.c_str(), key.c_str());
+    return 2;
+  }
   State st;
   g_state = &st;
   st.slots.resize(static_cast<size_t>(c));
@@ -154,7 +159,7 @@ int main(int argc, char** argv) {
 
   auto open = [&](size_t i) {
     Slot& s = st.slots[i];
-    s.session = cc::openSession(ctx, port, cert, key);
+    s.session = cc::openSession(ctx, port, identity);
     if (s.session != nullptr)
       coap_session_set_app_data(s.session, reinterpret_cast<void*>(i + 1));  // NOLINT
   };

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -55,6 +57,64 @@ inline coap_session_t* openSession(coap_context_t* ctx, int port, const std::str
   // libcoap copies nothing: the strings must outlive the session (callers keep them).
   pki.pki_key.key.pem.public_cert = cert_file.c_str();
   pki.pki_key.key.pem.private_key = key_file.c_str();
+  return coap_new_client_session_pki(ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
+}
+
+/**
+ * A client certificate and key as DER in memory, read once: libcoap sets the identity up again
+ * for every session, and from files that means reading and decoding PEM each time, which a load
+ * tool would pay on the cores it shares with the server.
+ */
+struct Identity {
+  std::vector<uint8_t> certificate_der;
+  std::vector<uint8_t> key_der;  ///< ECPrivateKey or RSAPrivateKey
+  coap_asn1_privatekey_type_t key_type = COAP_ASN1_PKEY_EC;
+  bool ok() const { return !certificate_der.empty() && !key_der.empty(); }
+};
+
+/** Reads a PEM certificate (the first of the file) and a PEM key; !ok() on failure. */
+inline Identity loadIdentity(const std::string& cert_file, const std::string& key_file) {
+  Identity id;
+  FILE* f = std::fopen(cert_file.c_str(), "r");
+  X509* cert = f != nullptr ? PEM_read_X509(f, nullptr, nullptr, nullptr) : nullptr;
+  if (f != nullptr) std::fclose(f);
+  f = std::fopen(key_file.c_str(), "r");
+  EVP_PKEY* key = f != nullptr ? PEM_read_PrivateKey(f, nullptr, nullptr, nullptr) : nullptr;
+  if (f != nullptr) std::fclose(f);
+  unsigned char* der = nullptr;
+  int n = cert != nullptr ? i2d_X509(cert, &der) : -1;
+  if (n > 0) id.certificate_der.assign(der, der + n);
+  OPENSSL_free(der);
+  der = nullptr;
+  n = key != nullptr ? i2d_PrivateKey(key, &der) : -1;
+  if (n > 0) id.key_der.assign(der, der + n);
+  OPENSSL_clear_free(der, n > 0 ? static_cast<size_t>(n) : 0);
+  if (key != nullptr && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) id.key_type = COAP_ASN1_PKEY_RSA;
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return id;
+}
+
+/** As openSession above, with an identity already in memory (it must outlive the session). */
+inline coap_session_t* openSession(coap_context_t* ctx, int port, const Identity& id) {
+  coap_address_t dst;
+  coap_address_init(&dst);
+  dst.size = sizeof(sockaddr_in);
+  dst.addr.sin.sin_family = AF_INET;
+  dst.addr.sin.sin_port = htons(static_cast<uint16_t>(port));
+  dst.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  static char sni[] = "localhost";
+  coap_dtls_pki_t pki;
+  std::memset(&pki, 0, sizeof(pki));
+  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+  pki.verify_peer_cert = 0;
+  pki.client_sni = sni;
+  pki.pki_key.key_type = COAP_PKI_KEY_ASN1;
+  pki.pki_key.key.asn1.public_cert = id.certificate_der.data();
+  pki.pki_key.key.asn1.public_cert_len = id.certificate_der.size();
+  pki.pki_key.key.asn1.private_key = id.key_der.data();
+  pki.pki_key.key.asn1.private_key_len = id.key_der.size();
+  pki.pki_key.key.asn1.private_key_type = id.key_type;
   return coap_new_client_session_pki(ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
 }
 
