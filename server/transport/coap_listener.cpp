@@ -361,6 +361,46 @@ std::string peerString(coap_session_t* session) {
   return peer;
 }
 
+/** The method of a request as the log names it (RFC 7252 12.1.1, RFC 8132). */
+const char* methodName(coap_pdu_code_t code) {
+  switch (code) {
+    case COAP_REQUEST_CODE_GET:
+      return "GET";
+    case COAP_REQUEST_CODE_POST:
+      return "POST";
+    case COAP_REQUEST_CODE_PUT:
+      return "PUT";
+    case COAP_REQUEST_CODE_DELETE:
+      return "DELETE";
+    case COAP_REQUEST_CODE_FETCH:
+      return "FETCH";
+    case COAP_REQUEST_CODE_PATCH:
+      return "PATCH";
+    case COAP_REQUEST_CODE_IPATCH:
+      return "iPATCH";
+    default:
+      return "other";
+  }
+}
+
+/**
+ * What a handler answers when something threw (out of memory at worst): 5.00 with a diagnostic
+ * payload, and a log line. Never throws itself.
+ */
+void internalError(coap_pdu_t* response, const char* what) noexcept {
+  coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+  static constexpr char kText[] = "internal error";
+  coap_add_data(response, sizeof kText - 1, reinterpret_cast<const uint8_t*>(kText));
+  try {
+    logLine({{"protocol", "est-coaps"},
+             {"status", "5.00"},
+             {"outcome", "internal error"},
+             {"while", what}});
+  } catch (...) {
+    // Nothing left to report with.
+  }
+}
+
 /**
  * The handler runs again for an enrollment handed to a worker: either libcoap's trigger once
  * the result is in (send the separate response), or a repeat of the request while it runs
@@ -456,14 +496,10 @@ void handleEst(coap_resource_t* resource, coap_session_t* session, const coap_pd
     if (reply.block1) addUintOption(response, COAP_OPTION_BLOCK1, *reply.block1);
     writeResponse(reply.r, resource, session, request, response, query);
     if (!log) return;
-    coap_pdu_code_t code = coap_pdu_get_code(request);
-    logReply(logged,
-             code == COAP_REQUEST_CODE_GET    ? "GET"
-             : code == COAP_REQUEST_CODE_POST ? "POST"
-                                              : "other",
-             req.path, peer, outcome, req.body.size(), start);
+    logReply(logged, methodName(coap_pdu_get_code(request)), req.path, peer, outcome,
+             req.body.size(), start);
   } catch (...) {
-    coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+    internalError(response, "est-coaps request");
   }
 }
 
@@ -479,8 +515,19 @@ void handleWellKnown(coap_resource_t* resource, coap_session_t* session, const c
     }
     writeResponse(r, resource, session, request, response, query);
   } catch (...) {
-    coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+    internalError(response, "/.well-known/core");
   }
+}
+
+/**
+ * Every method goes to handleEst, which lets the service answer what EST-coaps does not serve
+ * (4.05 with a diagnostic and a log line) instead of libcoap's bare 4.05.
+ */
+void registerAllMethods(coap_resource_t* r) {
+  for (coap_request_t method :
+       {COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT, COAP_REQUEST_DELETE,
+        COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH})
+    coap_register_handler(r, method, handleEst);
 }
 
 void startLibcoapOnce() {
@@ -598,14 +645,12 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
     coap_resource_t* r = coap_resource_init(
         coap_new_str_const(reinterpret_cast<const uint8_t*>(uri.data()), uri.size()),
         COAP_RESOURCE_FLAGS_RELEASE_URI);
-    coap_register_handler(r, COAP_REQUEST_GET, handleEst);
-    coap_register_handler(r, COAP_REQUEST_POST, handleEst);
+    registerAllMethods(r);
     coap_add_resource(impl.ctx, r);
   }
   // "/est/<label>/<op>" and anything else: the service parses the path (4.04 when unknown).
   coap_resource_t* unknown = coap_resource_unknown_init2(handleEst, 0);
-  coap_register_handler(unknown, COAP_REQUEST_GET, handleEst);
-  coap_register_handler(unknown, COAP_REQUEST_POST, handleEst);
+  registerAllMethods(unknown);
   coap_add_resource(impl.ctx, unknown);
   coap_resource_t* wk = coap_resource_init(coap_make_str_const(".well-known/core"), 0);
   coap_register_handler(wk, COAP_REQUEST_GET, handleWellKnown);

@@ -139,6 +139,12 @@ check_contains "a body that is no CSR gets 4.00" "4.00" \
   "$(coap "${TRUST[@]}" $(boot 1) -m post -t 286 -f junk.der -o none.out "$CU/sen")"
 check_contains "an unknown label gets 4.04" "4.04" "$(coap "${TRUST[@]}" -o none.out "$CU/nosuchlabel/crts")"
 check_contains "GET on sen gets 4.05" "4.05" "$(coap "${TRUST[@]}" -o none.out "$CU/sen")"
+OUT=$(coap "${TRUST[@]}" $(boot 1) -m put -t 286 -f csr.der "$CU/sen")
+check_contains "PUT gets 4.05 from enrolld (not libcoap's bare answer)" "4.05" "$OUT"
+check_contains "with a diagnostic payload" "use POST" "$OUT"
+check_contains "and a log line" "method=PUT path=/est/sen" "$(cat "$WORK/serve.err")"
+check_contains "DELETE on an unknown path gets 4.04 with a diagnostic" "no such EST-coaps" \
+  "$(coap "${TRUST[@]}" -m delete "coaps://127.0.0.1:$COAP_PORT/other/thing")"
 
 echo "# manual approval: 5.03 with Max-Age"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout held.key -subj /CN=DEMO-0002 \
