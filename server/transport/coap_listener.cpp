@@ -40,16 +40,13 @@ struct PartialBody {
 
 struct CoapListener::Impl {
   Impl(const est::EstCoapsService& s, CoapSettings st) : service(s), settings(std::move(st)) {}
-  ~Impl() = default;
-  Impl(const Impl&) = delete;
-  Impl& operator=(const Impl&) = delete;
   const est::EstCoapsService& service;
   CoapSettings settings;
   coap_context_t* ctx = nullptr;
   /**
-   * The DTLS identity, read once at start: libcoap sets the certificate and key up again for
-   * every ClientHello, so it gets them as DER in memory (no file, no PEM), and setupServerSsl
-   * adds the chain and the CA names from these parsed objects.
+   * The DTLS identity, parsed once at start. libcoap would decode a configured certificate and
+   * key again for every ClientHello, so it is given none; setupServerSsl sets these objects on
+   * each session by reference, with the chain, and the CA names once on the SSL_CTX.
    */
   std::optional<pki::Certificate> leaf;
   std::optional<pki::PrivateKey> key;
@@ -602,7 +599,7 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
   coap_set_app_data(impl.ctx, &impl);
   coap_context_set_block_mode(impl.ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 
-  // The identity, parsed once (see Impl::certificate_der).
+  // The identity, parsed once (see Impl::leaf).
   auto readText = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream all;
