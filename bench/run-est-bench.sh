@@ -52,16 +52,8 @@ bin=$build_dir/bench-run
 work=$(mktemp -d /tmp/est-bench.XXXXXX)
 pids=()
 
-log() { printf '== %s\n' "$*" >&2; }
-
-stop_pid() {  # stop one process we started: SIGTERM, then SIGKILL after 5 s
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 
 cleanup() {
   local pid
@@ -119,37 +111,12 @@ start_ideal() {  # uses srv_cert srv_key ca_cert ca_key mfr_cert, set below
   log "ideal_est pid $pid on 127.0.0.1:$port ($ideal_threads threads, $material)"
 }
 
-# Every listener the demo configuration opens (est, http for SCEP, ...) moves to 127.0.0.1:0, so
-# the run stays on loopback and never collides with a fixed port.
-listen_overrides() {
-  local names name
-  names=$(tr -d '\n' <"$edir/enrolld.json" | grep -o '"listen"[[:space:]]*:[[:space:]]*{[^}]*}' |
-          sed 's/^"listen"[[:space:]]*:[[:space:]]*{//' | grep -o '"[a-z_]*"[[:space:]]*:' |
-          tr -d '": \t' || true)
-  for name in $(printf '%s\n' est "$names" | sort -u); do
-    printf '%s\n' "--listen-$name" 127.0.0.1:0
-  done
-}
-
 start_enrolld() {
-  local port="" pid out=$work/enrolld.out.$((++enrolld_starts)) overrides=()
-  mapfile -t overrides < <(listen_overrides)
-  "$enrolld" serve "$edir" "${overrides[@]}" >"$out" 2>>"$work/enrolld.err" &
-  pid=$!
-  pids+=("$pid")
-  for _ in $(seq 100); do
-    port=$(sed -n 's#^listening est https://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$out" | head -1)
-    [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -z $port ]]; then
-    log "enrolld serve printed no 'listening est' line"; cat "$out" "$work/enrolld.err" >&2
-    stop_pid "$pid"
-    return 1
-  fi
-  s_pid[enrolld]=$pid; s_port[enrolld]=$port
-  log "enrolld pid $pid on 127.0.0.1:$port"
+  start_enrolld_serve "$enrolld" "$edir" "$work/enrolld.out.$((++enrolld_starts))" \
+    "$work/enrolld.err" est || return 1
+  pids+=("$ENROLLD_PID")
+  s_pid[enrolld]=$ENROLLD_PID; s_port[enrolld]=$ENROLLD_PORT
+  log "enrolld pid $ENROLLD_PID on 127.0.0.1:$ENROLLD_PORT"
 }
 enrolld_starts=0
 

@@ -44,17 +44,9 @@ bin=$build_dir/bench-run
 work=$(mktemp -d /tmp/scep-bench.XXXXXX)
 srv_pid=""
 
-log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 
-stop_pid() {  # stop one process we started: SIGTERM, then SIGKILL after 5 s
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "$srv_pid"
   srv_pid=""
@@ -62,25 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-busy_cores() {  # cores busy over the next second, from /proc/stat
-  local a b
-  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat)
-  sleep 1
-  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat)
-  awk -v a="$a" -v b="$b" -v n="$(nproc)" 'BEGIN { split(a, x); split(b, y);
-    t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? n * (y[1] - x[1]) / t : 0) }'
-}
-wait_quiet() {  # up to quiet_wait seconds for the machine to be nearly idle (< 0.2 cores busy)
-  local waited=0 b
-  while :; do
-    b=$(busy_cores)
-    awk -v b="$b" 'BEGIN { exit !(b < 0.2) }' && return 0
-    if (( waited >= quiet_wait )); then log "machine still busy ($b cores) after ${quiet_wait}s; running anyway"; return 0; fi
-    (( waited == 0 )) && log "machine busy ($b cores used by others); waiting up to ${quiet_wait}s"
-    waited=$((waited + 1))
-  done
-}
 
 # --- build (scep_load only) -------------------------------------------------------------------
 mkdir -p "$bin"
@@ -96,23 +69,9 @@ fi
 # --- enrolld on a throwaway demo folder, loopback only ----------------------------------------
 edir=$work/enrolld
 "$enrolld" init "$edir" --demo >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; exit 1; }
-overrides=()
-for name in $(tr -d '\n' <"$edir/enrolld.json" | grep -o '"listen"[[:space:]]*:[[:space:]]*{[^}]*}' |
-              grep -o '"[a-z_]*"[[:space:]]*:' | tr -d '": \t' | grep -v '^listen$' | sort -u); do
-  overrides+=("--listen-$name" 127.0.0.1:0)
-done
-"$enrolld" serve "$edir" "${overrides[@]}" >"$work/enrolld.out" 2>"$work/enrolld.log" &
-srv_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's#^listening http http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$work/enrolld.out" | head -1)
-  [[ -n $port ]] && break
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $port ]]; then
-  log "enrolld printed no 'listening http' line"; cat "$work/enrolld.out" "$work/enrolld.log" >&2; exit 1
-fi
+start_enrolld_serve "$enrolld" "$edir" "$work/enrolld.out" "$work/enrolld.log" http || exit 1
+srv_pid=$ENROLLD_PID
+port=$ENROLLD_PORT
 log "enrolld pid $srv_pid, SCEP at http://127.0.0.1:$port/scep (data $edir)"
 
 # --- the rows ----------------------------------------------------------------------------------
@@ -122,7 +81,7 @@ results=$work/results.txt
 for c in $concurrencies; do
   # A pool size that is a multiple of C: no two clients ever share a key object.
   k=$keys; (( k % c == 0 )) || k=$(( (keys / c + 1) * c ))
-  wait_quiet
+  wait_quiet "$quiet_wait"
   f=$work/c$c.txt
   args=(--port "$port" --ra "$edir/ca/scep-ra.pem" --challenge-file "$edir/demo/scep-challenge.txt"
         --issuer-cert "$edir/ca/issuing-ca.pem" -c "$c" -t "$seconds" --keys "$k"

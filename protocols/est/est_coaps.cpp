@@ -1,6 +1,8 @@
 #include "protocols/est/est_coaps.h"
 
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 
@@ -47,6 +49,22 @@ void appendCborHead(pki::Bytes& out, uint8_t major, uint64_t value) {
                                           : bytes == 4 ? 26
                                                        : 27)));
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
+}
+
+/**
+ * True when the CSR asks for the server-generated key to come back encrypted: RFC 9148 4.8 (after
+ * RFC 7030 4.4.1.2 / 4.4.2) has the client say so with SMIMECapabilities, DecryptKeyIdentifier or
+ * AsymmetricDecryptKeyIdentifier among the CSR attributes.
+ */
+bool asksForEncryptedKey(const pki::CertificateRequest& csr) {
+  static const char* const kOids[] = {
+      "1.2.840.113549.1.9.15",        // smimeCapabilities (RFC 8551)
+      "1.2.840.113549.1.9.16.2.37",   // id-aa-decryptKeyID (RFC 4108)
+      "1.2.840.113549.1.9.16.2.54"};  // id-aa-asymmDecryptKeyID (RFC 7030 4.4.1.2)
+  return std::ranges::any_of(kOids, [&](const char* oid) {
+    pki::UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
+    return obj && X509_REQ_get_attr_by_OBJ(csr.native(), obj.get(), -1) >= 0;
+  });
 }
 
 }  // namespace
@@ -252,6 +270,16 @@ CoapsResponse EstCoapsService::enroll(const CoapsPath& path, const CoapsRequest&
   if (!info) return errorResponse(info.error(), max_age);
   auto csr = pki::CertificateRequest::fromDer(request.body);
   if (!csr) return errorResponse(csr.error(), max_age);
+  if (skg && asksForEncryptedKey(*csr)) {
+    // RFC 9148 4.8: an encrypted key is content format 280 (CMS EnvelopedData inside SignedData,
+    // RFC 7030 4.4.2). Not made here: answered before anything is issued, so the device can ask
+    // again without the attributes and receive the key as PKCS#8 (284), protected by DTLS.
+    return diagnostic(406,
+                      "encrypted server-generated keys (content format 280) are not supported; "
+                      "send the CSR without SMIMECapabilities or DecryptKeyIdentifier attributes "
+                      "to receive the key as PKCS#8 (284) over this DTLS session",
+                      "not_acceptable: encrypted key (280) requested");
+  }
 
   enrollment::EnrollmentRequest req{enrollment::Protocol::kEstCoaps,
                                     path.label,
@@ -269,11 +297,14 @@ CoapsResponse EstCoapsService::enroll(const CoapsPath& path, const CoapsRequest&
   if (result->status == enrollment::EnrollmentResult::Status::kPending) {
     // RFC 9148 5: the server is not ready; Max-Age says when the device should ask again.
     r = diagnostic(503, "the request is held for approval; retry after Max-Age", "pending");
-    r.max_age = static_cast<uint32_t>(std::max(result->retry_after_seconds, 0));
+    // At least one second: Max-Age 0 would tell the device to ask again at once.
+    r.max_age = static_cast<uint32_t>(std::max(result->retry_after_seconds, 1));
     r.device_id = result->device_id;
     return r;
   }
-  r.code = 204;  // RFC 9148 4.5: POST operations answer 2.04 (Changed) on success
+  // RFC 9148 4.5: a successful POST (sen, sren, skg) is answered with 2.04 (Changed), a
+  // successful GET (crts, att) with 2.05 (Content); 2.01 (Created) is not used by EST-coaps.
+  r.code = 204;
   r.serial = result->certificate->serialHex();
   r.outcome = "issued";
   if (!skg) {

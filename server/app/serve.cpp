@@ -335,6 +335,11 @@ int runServe(const ServeOptions& options) {
         Loaded reloaded = loadPki(fresh);
         authorizer.setTrustStore(reloaded.trust);
         enrollment.setLabels(reloaded.labels);
+        if (coap_listener) {
+          std::vector<std::string> names;
+          for (const auto& [label, l] : *reloaded.labels) names.push_back(label);
+          coap_listener->setLabels(names);
+        }
         transport::logLine({{"event", "reload"},
                             {"outcome", "ok"},
                             {"trust_anchor_sets", std::to_string(reloaded.trust->names().size())},

@@ -13,9 +13,12 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 
+#include "pki/private_key.h"
 #include "server/transport/http_listener.h"
 #include "server/transport/http_util.h"
 #include "server/transport/request_log.h"
@@ -26,6 +29,8 @@ namespace enroll::transport {
 constexpr std::chrono::seconds kExchangeLifetime{247};
 /** Replies kept for duplicates; the oldest go first when full. */
 constexpr size_t kMaxKeptReplies = 4096;
+/** DTLS sessions kept for resumption (each holds the device's certificate). */
+constexpr long kSessionCacheSize = 1024;
 
 /** A Block1 upload libcoap left to us (see handleEst), by session and path. */
 struct PartialBody {
@@ -38,6 +43,16 @@ struct CoapListener::Impl {
   const est::EstCoapsService& service;
   CoapSettings settings;
   coap_context_t* ctx = nullptr;
+  /**
+   * The DTLS identity, parsed once at start. libcoap would decode a configured certificate and
+   * key again for every ClientHello, so it is given none; setupServerSsl sets these objects on
+   * each session by reference, with the chain, and the CA names once on the SSL_CTX.
+   */
+  std::optional<pki::Certificate> leaf;
+  std::optional<pki::PrivateKey> key;
+  std::vector<pki::Certificate> chain;  ///< the intermediates after the leaf
+  bool ctx_ready = false;               ///< I/O thread only: CA names set on the SSL_CTX
+  std::mutex well_known_mu;             ///< setLabels (the reload thread) against the I/O thread
   std::string well_known;
   // Only the I/O thread touches these.
   std::map<std::pair<const coap_session_t*, std::string>, PartialBody> partial;
@@ -124,12 +139,38 @@ int setupServerSsl(void* tls_session, coap_dtls_pki_t* setup_data) noexcept {
     auto* impl = static_cast<Impl*>(setup_data->cn_call_back_arg);
     if (ssl == nullptr || impl == nullptr) return 1;
     SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, acceptAnyCertificate);
-    // libcoap loads only the first certificate of the PEM file: send the issuing CA too.
-    if (SSL_use_certificate_chain_file(ssl, impl->settings.certificate_file.c_str()) != 1) {
+    // The identity by reference, parsed once at start (see create: libcoap is given none).
+    if (SSL_use_certificate(ssl, impl->leaf->native()) != 1 ||
+        SSL_use_PrivateKey(ssl, impl->key->native()) != 1) {
       pki::drainOpensslErrors();
       return 0;
     }
-    for (const auto& ca : impl->settings.client_ca_names) SSL_add_client_CA(ssl, ca.native());
+    // Send the issuing CA too (a reference, nothing parsed).
+    for (const auto& ca : impl->chain) {
+      if (SSL_add1_chain_cert(ssl, ca.native()) != 1) {
+        pki::drainOpensslErrors();
+        return 0;
+      }
+    }
+    // No session tickets: making one serialises the session with the device's certificate and
+    // parses it back (OpenSSL 3.0), on every handshake, for devices that mostly enroll once.
+    // Resumption by session ID still works, from the bounded cache below; it needs a session
+    // ID context, or OpenSSL refuses a resuming client that was asked for a certificate.
+    SSL_set_options(ssl, SSL_OP_NO_TICKET);
+    static constexpr unsigned char kSessionContext[] = "enrolld-coaps";
+    SSL_set_session_id_context(ssl, kSessionContext, sizeof kSessionContext - 1);
+    // The CA names of the CertificateRequest, once on the shared SSL_CTX (every SSL without a
+    // list of its own uses the context's) instead of copying them into each session.
+    if (!impl->ctx_ready) {
+      SSL_CTX_sess_set_cache_size(SSL_get_SSL_CTX(ssl), kSessionCacheSize);
+      STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+      for (const auto& ca : impl->settings.client_ca_names) {
+        if (X509_NAME* n = X509_NAME_dup(X509_get_subject_name(ca.native())))
+          sk_X509_NAME_push(names, n);
+      }
+      SSL_CTX_set_client_CA_list(SSL_get_SSL_CTX(ssl), names);
+      impl->ctx_ready = true;
+    }
     return 1;
   } catch (...) {
     return 0;
@@ -165,6 +206,20 @@ enrollment::PeerCredentials peerOf(coap_session_t* session) {
   coap_tls_library_t lib = COAP_TLS_LIBRARY_NOTLS;
   auto* ssl = static_cast<SSL*>(coap_session_get_tls(session, &lib));
   if (ssl == nullptr || lib != COAP_TLS_LIBRARY_OPENSSL) return c;
+  // RFC 9148 3 (RFC 7030 3.5 over DTLS): a CSR may prove it was made for this session by
+  // carrying tls-unique in its challengePassword; the Authorizer compares them, as on HTTPS.
+  // RFC 5929 3.1: tls-unique is the first Finished of the latest handshake, the client's on a
+  // full handshake and the server's own on a resumed one. (OpenSSL 3.0 has no DTLS 1.3, for
+  // which RFC 9266 tls-exporter would apply.)
+  if (SSL_is_init_finished(ssl)) {
+    unsigned char finished[EVP_MAX_MD_SIZE];
+    size_t n = SSL_session_reused(ssl) ? SSL_get_finished(ssl, finished, sizeof finished)
+                                       : SSL_get_peer_finished(ssl, finished, sizeof finished);
+    if (n > 0) {
+      c.channel_binding.assign(finished, finished + n);
+      c.channel_binding_type = "tls-unique";
+    }
+  }
   if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
     c.tls_chain.push_back(pki::Certificate::adopt(pki::UniquePtr<X509>(leaf)));
     // On a server the peer chain holds only the intermediates the client sent.
@@ -309,6 +364,46 @@ std::string peerString(coap_session_t* session) {
   return peer;
 }
 
+/** The method of a request as the log names it (RFC 7252 12.1.1, RFC 8132). */
+const char* methodName(coap_pdu_code_t code) {
+  switch (code) {
+    case COAP_REQUEST_CODE_GET:
+      return "GET";
+    case COAP_REQUEST_CODE_POST:
+      return "POST";
+    case COAP_REQUEST_CODE_PUT:
+      return "PUT";
+    case COAP_REQUEST_CODE_DELETE:
+      return "DELETE";
+    case COAP_REQUEST_CODE_FETCH:
+      return "FETCH";
+    case COAP_REQUEST_CODE_PATCH:
+      return "PATCH";
+    case COAP_REQUEST_CODE_IPATCH:
+      return "iPATCH";
+    default:
+      return "other";
+  }
+}
+
+/**
+ * What a handler answers when something threw (out of memory at worst): 5.00 with a diagnostic
+ * payload, and a log line. Never throws itself.
+ */
+void internalError(coap_pdu_t* response, const char* what) noexcept {
+  coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+  static constexpr char kText[] = "internal error";
+  coap_add_data(response, sizeof kText - 1, reinterpret_cast<const uint8_t*>(kText));
+  try {
+    logLine({{"protocol", "est-coaps"},
+             {"status", "5.00"},
+             {"outcome", "internal error"},
+             {"while", what}});
+  } catch (...) {
+    // Nothing left to report with.
+  }
+}
+
 /**
  * The handler runs again for an enrollment handed to a worker: either libcoap's trigger once
  * the result is in (send the separate response), or a repeat of the request while it runs
@@ -404,14 +499,10 @@ void handleEst(coap_resource_t* resource, coap_session_t* session, const coap_pd
     if (reply.block1) addUintOption(response, COAP_OPTION_BLOCK1, *reply.block1);
     writeResponse(reply.r, resource, session, request, response, query);
     if (!log) return;
-    coap_pdu_code_t code = coap_pdu_get_code(request);
-    logReply(logged,
-             code == COAP_REQUEST_CODE_GET    ? "GET"
-             : code == COAP_REQUEST_CODE_POST ? "POST"
-                                              : "other",
-             req.path, peer, outcome, req.body.size(), start);
+    logReply(logged, methodName(coap_pdu_get_code(request)), req.path, peer, outcome,
+             req.body.size(), start);
   } catch (...) {
-    coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+    internalError(response, "est-coaps request");
   }
 }
 
@@ -421,10 +512,40 @@ void handleWellKnown(coap_resource_t* resource, coap_session_t* session, const c
     Impl* impl = implOf(session);
     est::CoapsResponse r;
     r.content_format = 40;  // application/link-format (RFC 6690)
-    r.body.assign(impl->well_known.begin(), impl->well_known.end());
+    {
+      std::lock_guard<std::mutex> lock(impl->well_known_mu);
+      r.body.assign(impl->well_known.begin(), impl->well_known.end());
+    }
     writeResponse(r, resource, session, request, response, query);
   } catch (...) {
-    coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+    internalError(response, "/.well-known/core");
+  }
+}
+
+/**
+ * Every method goes to handleEst, which lets the service answer what EST-coaps does not serve
+ * (4.05 with a diagnostic and a log line) instead of libcoap's bare 4.05.
+ */
+void registerAllMethods(coap_resource_t* r) {
+  for (coap_request_t method :
+       {COAP_REQUEST_GET, COAP_REQUEST_POST, COAP_REQUEST_PUT, COAP_REQUEST_DELETE,
+        COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH})
+    coap_register_handler(r, method, handleEst);
+}
+
+/** What libcoap's per-session setup says on every handshake by design (see create). */
+constexpr std::string_view kExpectedLibcoapError = "No Server Certificate defined";
+
+/** libcoap's own messages as log lines, but the expected one above. Never throws. */
+void libcoapLog(coap_log_t level, const char* message) noexcept {
+  try {
+    std::string_view text = message != nullptr ? message : "";
+    if (text.find(kExpectedLibcoapError) != std::string_view::npos) return;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    logLine(
+        {{"event", "libcoap"}, {"level", std::to_string(level)}, {"message", std::string(text)}});
+  } catch (...) {
+    // A log line lost; nothing else to do from a C callback.
   }
 }
 
@@ -432,6 +553,7 @@ void startLibcoapOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
     coap_startup();
+    coap_set_log_handler(libcoapLog);
     coap_set_log_level(LOG_ERR);
     coap_dtls_set_log_level(LOG_ERR);
   });
@@ -477,6 +599,27 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
   coap_set_app_data(impl.ctx, &impl);
   coap_context_set_block_mode(impl.ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
 
+  // The identity, parsed once (see Impl::leaf).
+  auto readText = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    return all.str();
+  };
+  auto chain = pki::Certificate::chainFromPem(readText(impl.settings.certificate_file));
+  if (!chain || chain->empty())
+    return pki::makeError(ErrorCode::kInvalidArgument,
+                          "cannot read the DTLS certificate " + impl.settings.certificate_file);
+  std::string key_pem = readText(impl.settings.key_file);
+  auto key = pki::PrivateKey::fromPem(key_pem);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  if (!key)
+    return pki::makeError(ErrorCode::kInvalidArgument,
+                          "cannot read the DTLS key " + impl.settings.key_file);
+  impl.leaf = chain->front();
+  impl.chain.assign(chain->begin() + 1, chain->end());
+  impl.key = std::move(key).value();
+
   coap_dtls_pki_t pki;
   std::memset(&pki, 0, sizeof(pki));
   pki.version = COAP_DTLS_PKI_SETUP_VERSION;
@@ -487,10 +630,11 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
   pki.cert_chain_validation = 0;
   pki.cn_call_back_arg = &impl;  // carried to setupServerSsl (no CN callback is set)
   pki.additional_tls_setup_call_back = setupServerSsl;
-  pki.pki_key.key_type = COAP_PKI_KEY_PEM;
-  pki.pki_key.key.pem.public_cert = impl.settings.certificate_file.c_str();
-  pki.pki_key.key.pem.private_key = impl.settings.key_file.c_str();
-  pki.pki_key.key.pem.ca_file = nullptr;
+  // No key material for libcoap: it would decode it again for every ClientHello (OpenSSL 3.0's
+  // decoders, about 14% of the server's CPU per fresh enrollment). Its per-session setup then
+  // stops at "No Server Certificate defined" (a message kLibcoapLog drops), which libcoap 4.3
+  // does not treat as fatal, and setupServerSsl sets the parsed identity by reference.
+  pki.pki_key.key_type = COAP_PKI_KEY_ASN1;
   if (!coap_context_set_pki(impl.ctx, &pki))
     return pki::makeError(ErrorCode::kInvalidArgument,
                           "cannot use the DTLS certificate " + impl.settings.certificate_file);
@@ -510,14 +654,12 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
     coap_resource_t* r = coap_resource_init(
         coap_new_str_const(reinterpret_cast<const uint8_t*>(uri.data()), uri.size()),
         COAP_RESOURCE_FLAGS_RELEASE_URI);
-    coap_register_handler(r, COAP_REQUEST_GET, handleEst);
-    coap_register_handler(r, COAP_REQUEST_POST, handleEst);
+    registerAllMethods(r);
     coap_add_resource(impl.ctx, r);
   }
   // "/est/<label>/<op>" and anything else: the service parses the path (4.04 when unknown).
   coap_resource_t* unknown = coap_resource_unknown_init2(handleEst, 0);
-  coap_register_handler(unknown, COAP_REQUEST_GET, handleEst);
-  coap_register_handler(unknown, COAP_REQUEST_POST, handleEst);
+  registerAllMethods(unknown);
   coap_add_resource(impl.ctx, unknown);
   coap_resource_t* wk = coap_resource_init(coap_make_str_const(".well-known/core"), 0);
   coap_register_handler(wk, COAP_REQUEST_GET, handleWellKnown);
@@ -555,6 +697,13 @@ pki::Result<std::unique_ptr<CoapListener>> CoapListener::create(const est::EstCo
 }
 
 CoapListener::~CoapListener() { stop(); }
+
+void CoapListener::setLabels(const std::vector<std::string>& labels) {
+  std::string fresh = est::wellKnownCore(labels);
+  std::lock_guard<std::mutex> lock(impl_->well_known_mu);
+  impl_->settings.labels = labels;
+  impl_->well_known = std::move(fresh);
+}
 
 void CoapListener::run() {
   Impl& impl = *impl_;

@@ -44,6 +44,11 @@ class CoapListener {
 
   std::string host() const { return host_; }
   int port() const { return port_; }
+  /**
+   * Replaces the labels /.well-known/core lists (after a configuration reload). Thread-safe;
+   * requests to /est/<label>/... never depended on this list (the service resolves each path).
+   */
+  void setLabels(const std::vector<std::string>& labels);
   /** Stops the I/O thread and frees the context (sessions are dropped). Idempotent. */
   void stop();
 

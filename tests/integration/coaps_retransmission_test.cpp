@@ -1,10 +1,8 @@
 // EST-coaps cases coap-client cannot produce: the same confirmable request twice with the same
-// message ID (a retransmission whose ACK was lost), and a Block1 upload that starts in the middle.
+// message ID (a retransmission whose ACK was lost), a Block1 upload that starts in the middle,
+// and a CSR carrying the tls-unique of its own DTLS session (channel binding, RFC 9148 3).
 // The peer is libcoap's client API over DTLS with a bootstrap certificate, against the real
 // enrolld.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
 
 #include <coap3/coap.h>
@@ -17,15 +15,19 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/coaps_client.h"
 #include "tests/support/enrolld_process.h"
 
 namespace enroll::testing {
 namespace {
 
+namespace cc = enroll::coaps_client;
+
 struct Client {
   coap_context_t* ctx = nullptr;
   coap_session_t* session = nullptr;
   std::vector<int> codes;  ///< response codes seen, as class * 100 + detail
+  std::vector<std::string> payloads;
   std::string cert_file, key_file;
 
   ~Client() {
@@ -36,57 +38,28 @@ struct Client {
 coap_response_t onResponse(coap_session_t* session, const coap_pdu_t* /*sent*/,
                            const coap_pdu_t* received, const coap_mid_t /*mid*/) {
   auto* c = static_cast<Client*>(coap_get_app_data(coap_session_get_context(session)));
-  coap_pdu_code_t code = coap_pdu_get_code(received);
-  c->codes.push_back((code >> 5) * 100 + (code & 0x1f));
+  c->codes.push_back(cc::codeOf(received));
+  c->payloads.push_back(cc::payloadOf(received));
   return COAP_RESPONSE_OK;
 }
 
 bool connect(Client& c, int port, const std::string& cert, const std::string& key) {
-  coap_startup();
-  coap_set_log_level(LOG_ERR);
+  cc::startLibcoap();
   c.cert_file = cert;
   c.key_file = key;
   c.ctx = coap_new_context(nullptr);
   if (!c.ctx) return false;
   coap_set_app_data(c.ctx, &c);
   coap_register_response_handler(c.ctx, onResponse);
-  coap_address_t dst;
-  coap_address_init(&dst);
-  dst.size = sizeof(sockaddr_in);
-  dst.addr.sin.sin_family = AF_INET;
-  dst.addr.sin.sin_port = htons(static_cast<uint16_t>(port));
-  dst.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  static char sni[] = "localhost";
-  coap_dtls_pki_t pki;
-  std::memset(&pki, 0, sizeof(pki));
-  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
-  pki.verify_peer_cert = 0;
-  pki.client_sni = sni;
-  pki.pki_key.key_type = COAP_PKI_KEY_PEM;
-  pki.pki_key.key.pem.public_cert = c.cert_file.c_str();
-  pki.pki_key.key.pem.private_key = c.key_file.c_str();
-  c.session = coap_new_client_session_pki(c.ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
+  c.session = cc::openSession(c.ctx, port, c.cert_file, c.key_file);
   return c.session != nullptr;
-}
-
-void addUint(coap_pdu_t* pdu, coap_option_num_t number, unsigned value) {
-  uint8_t buf[4];
-  coap_add_option(pdu, number, coap_encode_var_safe(buf, sizeof(buf), value), buf);
 }
 
 /** POST /est/sen, CON, with the given message ID and token; block1 < 0: no Block1 option. */
 coap_pdu_t* postSen(Client& c, coap_mid_t mid, uint8_t token, const std::vector<uint8_t>& body,
                     int block1 = -1, int size1 = -1) {
-  coap_pdu_t* pdu = coap_pdu_init(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, mid,
-                                  coap_session_max_pdu_size(c.session));
-  coap_add_token(pdu, 1, &token);
-  coap_add_option(pdu, COAP_OPTION_URI_PATH, 3, reinterpret_cast<const uint8_t*>("est"));
-  coap_add_option(pdu, COAP_OPTION_URI_PATH, 3, reinterpret_cast<const uint8_t*>("sen"));
-  addUint(pdu, COAP_OPTION_CONTENT_FORMAT, 286);
-  if (block1 >= 0) addUint(pdu, COAP_OPTION_BLOCK1, static_cast<unsigned>(block1));
-  if (size1 >= 0) addUint(pdu, COAP_OPTION_SIZE1, static_cast<unsigned>(size1));
-  coap_add_data(pdu, body.size(), body.data());
-  return pdu;
+  return cc::makeRequest(c.session, COAP_REQUEST_CODE_POST, mid, {token}, "est/sen",
+                         {286, -1, block1, size1}, body);
 }
 
 void waitFor(Client& c, size_t responses, int ms) {
@@ -191,6 +164,59 @@ TEST_F(CoapsWire, ABlock1UploadWithoutSize1EnrollsOnce) {
   const int before = certificatesInStore(dir_.path() + "/d");
   uploadInOrder(c, false);
   EXPECT_EQ(before + 1, certificatesInStore(dir_.path() + "/d"));
+}
+
+/** GET /est/crts and its answer: afterwards the DTLS handshake is complete. */
+bool handshake(Client& c) {
+  size_t seen = c.codes.size();
+  coap_send(c.session, cc::makeRequest(c.session, COAP_REQUEST_CODE_GET,
+                                       coap_new_message_id(c.session), {0x01}, "est/crts"));
+  waitFor(c, seen + 1, 5000);
+  return c.codes.size() == seen + 1 && c.codes.back() == 205;
+}
+
+/** POST body to path and waits for the answer; its code, or 0 without one. */
+int post(Client& c, const std::string& path, const std::vector<uint8_t>& body) {
+  size_t seen = c.codes.size();
+  coap_send(c.session,
+            cc::makeRequest(c.session, COAP_REQUEST_CODE_POST, coap_new_message_id(c.session),
+                            {0x02}, path, {286, 287, -1, -1}, body));
+  waitFor(c, seen + 1, 5000);
+  return c.codes.size() == seen + 1 ? c.codes.back() : 0;
+}
+
+TEST_F(CoapsWire, ACsrCarryingItsSessionsTlsUniqueEnrollsOnABoundLabel) {
+  Client c;
+  ASSERT_TRUE(connect(c, server_->coapPort(), demo("device-0001.pem"), demo("device-0001.key")));
+  ASSERT_TRUE(handshake(c)) << "no DTLS session";
+  std::vector<uint8_t> binding = cc::tlsUnique(c.session);
+  ASSERT_EQ(12u, binding.size()) << "DTLS 1.2 Finished verify_data is 12 bytes";
+  const int before = certificatesInStore(dir_.path() + "/d");
+  EXPECT_EQ(204, post(c, "est/bound/sen", cc::makeCsr("DEMO-0001", cc::base64(binding))))
+      << c.payloads.back();
+  EXPECT_EQ(before + 1, certificatesInStore(dir_.path() + "/d"));
+}
+
+TEST_F(CoapsWire, TheTlsUniqueOfAnotherSessionIsRefused) {
+  Client first, second;
+  ASSERT_TRUE(
+      connect(first, server_->coapPort(), demo("device-0001.pem"), demo("device-0001.key")));
+  ASSERT_TRUE(
+      connect(second, server_->coapPort(), demo("device-0001.pem"), demo("device-0001.key")));
+  ASSERT_TRUE(handshake(first));
+  ASSERT_TRUE(handshake(second));
+  std::vector<uint8_t> other = cc::tlsUnique(first.session);
+  ASSERT_FALSE(other.empty());
+  ASSERT_NE(other, cc::tlsUnique(second.session));
+  const int before = certificatesInStore(dir_.path() + "/d");
+  EXPECT_EQ(403, post(second, "est/bound/sen", cc::makeCsr("DEMO-0001", cc::base64(other))));
+  EXPECT_NE(std::string::npos, second.payloads.back().find("does not match the tls-unique value"))
+      << second.payloads.back();
+  // Without any challengePassword, the bound label refuses too, naming its policy.
+  EXPECT_EQ(403, post(second, "est/bound/sen", cc::makeCsr("DEMO-0001")));
+  EXPECT_NE(std::string::npos, second.payloads.back().find("require_channel_binding"))
+      << second.payloads.back();
+  EXPECT_EQ(before, certificatesInStore(dir_.path() + "/d"));
 }
 
 void CoapsWire::uploadInOrder(Client& c, bool size1) {

@@ -139,6 +139,12 @@ check_contains "a body that is no CSR gets 4.00" "4.00" \
   "$(coap "${TRUST[@]}" $(boot 1) -m post -t 286 -f junk.der -o none.out "$CU/sen")"
 check_contains "an unknown label gets 4.04" "4.04" "$(coap "${TRUST[@]}" -o none.out "$CU/nosuchlabel/crts")"
 check_contains "GET on sen gets 4.05" "4.05" "$(coap "${TRUST[@]}" -o none.out "$CU/sen")"
+OUT=$(coap "${TRUST[@]}" $(boot 1) -m put -t 286 -f csr.der "$CU/sen")
+check_contains "PUT gets 4.05 from enrolld (not libcoap's bare answer)" "4.05" "$OUT"
+check_contains "with a diagnostic payload" "use POST" "$OUT"
+check_contains "and a log line" "method=PUT path=/est/sen" "$(cat "$WORK/serve.err")"
+check_contains "DELETE on an unknown path gets 4.04 with a diagnostic" "no such EST-coaps" \
+  "$(coap "${TRUST[@]}" -m delete "coaps://127.0.0.1:$COAP_PORT/other/thing")"
 
 echo "# manual approval: 5.03 with Max-Age"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout held.key -subj /CN=DEMO-0002 \
@@ -146,6 +152,27 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout held
 OUT=$(coap "${TRUST[@]}" $(boot 2) -v 7 -m post -t 286 -f held.der -o held.out "$CU/approval/sen")
 check_contains "a held request gets 5.03" "5.03" "$OUT"
 check_contains "with Max-Age" "Max-Age" "$OUT"
+
+echo "# SIGHUP: /.well-known/core follows the labels of the reloaded configuration"
+python3 - "$D/enrolld.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+cfg = json.load(open(path))
+cfg["labels"]["line-9"] = dict(cfg["labels"]["bound"])
+del cfg["labels"]["approval"]
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+RELOADS=$(grep -c 'event=reload outcome=ok' "$WORK/serve.err")
+kill -HUP "$SERVER_PID"
+for _ in $(seq 1 50); do
+  [ "$(grep -c 'event=reload outcome=ok' "$WORK/serve.err")" -gt "$RELOADS" ] && break
+  sleep 0.1
+done
+coap "${TRUST[@]}" -o wk2.txt "coaps://127.0.0.1:$COAP_PORT/.well-known/core" > /dev/null
+WK2=$(cat wk2.txt 2>/dev/null)
+check_contains "a label added before SIGHUP is listed" '</est/line-9/sen>;rt="ace.est.sen"' "$WK2"
+check "a label removed before SIGHUP is no longer listed" 0 "$(grep -c '/est/approval/' wk2.txt 2>/dev/null)"
+check_contains "the default label is still listed" '</est/crts>;rt="ace.est.crts"' "$WK2"
 
 echo "# datagrams that are not DTLS"
 for i in $(seq 1 50); do head -c $((i * 23)) /dev/urandom > "/dev/udp/127.0.0.1/$COAP_PORT"; done

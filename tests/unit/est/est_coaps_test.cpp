@@ -1,6 +1,7 @@
 #include "protocols/est/est_coaps.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include "pki/pkcs7.h"
 #include "protocols/est/est_service.h"
@@ -248,6 +249,40 @@ TEST_F(EstCoapsServiceOverTheCore, SkgAnswersMultipartCoreWithKeyAndCertificate)
   EXPECT_NE(std::string::npos, hex.find("190119")) << "the certificate part is 281";
 }
 
+/** A P-256 CSR with one extra attribute (OID, OCTET STRING value), signed after adding it. */
+pki::Bytes csrWithAttribute(const char* oid, const std::string& value) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  pki::UniquePtr<X509_REQ> req(X509_REQ_new());
+  X509_REQ_set_pubkey(req.get(), key.native());
+  X509_REQ_add1_attr_by_txt(req.get(), oid, V_ASN1_OCTET_STRING,
+                            reinterpret_cast<const unsigned char*>(value.data()),
+                            static_cast<int>(value.size()));
+  X509_REQ_sign(req.get(), key.native(), EVP_sha256());
+  unsigned char* der = nullptr;
+  int n = i2d_X509_REQ(req.get(), &der);
+  pki::Bytes out(der, der + std::max(n, 0));
+  OPENSSL_free(der);
+  return out;
+}
+
+TEST_F(EstCoapsServiceOverTheCore, SkgAskedForAnEncryptedKeyIs406BeforeAnythingIsIssued) {
+  // RFC 9148 4.8: AsymmetricDecryptKeyIdentifier / DecryptKeyIdentifier / SMIMECapabilities ask
+  // for format 280, which enrolld does not make.
+  ScriptedEnroller enroller;
+  est::EstCoapsService coaps(enroller);
+  for (const char* oid :
+       {"1.2.840.113549.1.9.16.2.54", "1.2.840.113549.1.9.16.2.37", "1.2.840.113549.1.9.15"}) {
+    auto resp = coaps.handle(post("est/skg", csrWithAttribute(oid, "key-id-1")));
+    EXPECT_EQ(406, resp.code) << oid;
+    EXPECT_NE(std::string::npos, text(resp.body).find("280")) << text(resp.body);
+    EXPECT_FALSE(resp.content_format);
+  }
+  EXPECT_EQ(0, enroller.calls);
+  // The same attribute on sen is no request for a key: it goes to the core as usual.
+  coaps.handle(post("est/sen", csrWithAttribute("1.2.840.113549.1.9.15", "x")));
+  EXPECT_EQ(1, enroller.calls);
+}
+
 TEST_F(EstCoapsServiceOverTheCore, HeldRequestsGet503WithTheLabelsMaxAge) {
   editDefault([](ca::Label& l) {
     l.manual_approval = true;
@@ -259,6 +294,18 @@ TEST_F(EstCoapsServiceOverTheCore, HeldRequestsGet503WithTheLabelsMaxAge) {
   EXPECT_EQ("pending", resp.outcome);
   EXPECT_EQ(7u, resp.max_age);
   EXPECT_FALSE(resp.body.empty());
+  EXPECT_FALSE(resp.content_format) << "a diagnostic payload";
+}
+
+TEST_F(EstCoapsServiceOverTheCore, AHeldRequestNeverGetsMaxAgeZero) {
+  editDefault([](ca::Label& l) {
+    l.manual_approval = true;
+    l.retry_after_seconds = 0;
+  });
+  est::EstCoapsService coaps(*service_);
+  auto resp = coaps.handle(post("est/sen", csr()));
+  EXPECT_EQ(503, resp.code);
+  EXPECT_EQ(1u, resp.max_age) << "Max-Age 0 would send the device straight back";
 }
 
 TEST(EstCoapsService, AnUnavailableStoreGets503WithMaxAge) {
