@@ -29,13 +29,20 @@ static int parse_ipv4(const char *s, unsigned char ip[4]) {
 /* 0 if @p crt has an iPAddress SAN equal to @p ip (Mbed TLS 2.28 matches only dNSName). */
 static int check_ip_san(const mbedtls_x509_crt *crt, const unsigned char ip[4]) {
   const mbedtls_x509_sequence *san;
-  if (crt == NULL) return EDC_ERR_UNTRUSTED;
   for (san = &crt->subject_alt_names; san != NULL; san = san->next) {
     if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && san->buf.len == 4 &&
         memcmp(san->buf.p, ip, 4) == 0)
       return 0;
   }
   return EDC_ERR_UNTRUSTED;
+}
+
+/* Mbed TLS verify callback: the server certificate (depth 0) must carry the host's iPAddress
+ * SAN; a mismatch fails the chain like a wrong name. */
+static int verify_ip(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags) {
+  if (depth == 0 && check_ip_san(crt, ((edc_channel_t *)ctx)->ip) != 0)
+    *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+  return 0;
 }
 
 /* ---- Mbed TLS glue: I/O through the port, and the DTLS retransmission timer ---- */
@@ -133,6 +140,8 @@ int edc_channel_open(edc_channel_t *ch, const edc_est_auth_t *auth) {
   mbedtls_ssl_conf_authmode(
       &ch->conf, auth->trust != NULL ? MBEDTLS_SSL_VERIFY_REQUIRED : MBEDTLS_SSL_VERIFY_OPTIONAL);
   if (auth->trust != NULL) mbedtls_ssl_conf_ca_chain(&ch->conf, auth->trust, NULL);
+  /* an IPv4 literal: its iPAddress SAN is checked with the chain, inside the handshake */
+  if (ch->is_ip) mbedtls_ssl_conf_verify(&ch->conf, verify_ip, ch);
   if (auth->cert != NULL && auth->key != NULL &&
       mbedtls_ssl_conf_own_cert(&ch->conf, auth->cert, auth->key) != 0)
     return EDC_ERR_TLS;
@@ -155,11 +164,6 @@ int edc_channel_open(edc_channel_t *ch, const edc_est_auth_t *auth) {
     if (ret == MBEDTLS_ERR_SSL_TIMEOUT) return EDC_ERR_TIMEOUT;
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) return EDC_ERR_UNTRUSTED;
     return ret == ERR_NET_RECV_ || ret == ERR_NET_SEND_ ? EDC_ERR_NET : EDC_ERR_TLS;
-  }
-  if (auth->trust != NULL && ch->is_ip &&
-      check_ip_san(mbedtls_ssl_get_peer_cert(&ch->ssl), ch->ip) != 0) {
-    edc_channel_close(ch);
-    return EDC_ERR_UNTRUSTED;
   }
   ch->open = 1;
   return EDC_OK;
@@ -185,6 +189,7 @@ int edc_channel_binding(void *self, unsigned char *out, size_t size, size_t *ole
 
 int edc_channel_verify_peer(void *self, const mbedtls_x509_crt *trust) {
   edc_channel_t *ch = (edc_channel_t *)self;
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
   const mbedtls_x509_crt *peer;
   uint32_t flags = 0;
   if (ch == NULL || trust == NULL || !ch->open) return EDC_ERR_INVALID_ARG;
@@ -195,4 +200,14 @@ int edc_channel_verify_peer(void *self, const mbedtls_x509_crt *trust) {
       (ch->is_ip && check_ip_san(peer, ch->ip) != 0))
     return EDC_ERR_UNTRUSTED;
   return EDC_OK;
+#else
+  /* Mbed TLS did not keep the server's chain (it costs ~1.3 KB of heap per certificate for the
+   * whole session): the server is checked by a second handshake, verified against @p trust with
+   * the host name or iPAddress SAN, which replaces the provisional session. */
+  edc_est_auth_t a;
+  if (ch == NULL || trust == NULL || !ch->open) return EDC_ERR_INVALID_ARG;
+  memset(&a, 0, sizeof(a));
+  a.trust = (mbedtls_x509_crt *)trust;
+  return edc_channel_open(ch, &a);
+#endif
 }
