@@ -366,38 +366,44 @@ int edc_client_cacerts(edc_client_t *c) {
   edc_est_auth_t auth;
   edc_pkcs7_certs_t certs;
   mbedtls_x509_crt cand;
-  const mbedtls_x509_crt *n;
+  const mbedtls_x509_crt *n, *pinned = NULL;
   size_t len = 0;
-  int ret, pinned = 0;
+  int ret;
   if (c == NULL || c->tr.ops == NULL) return EDC_ERR_INVALID_ARG;
   if (!c->have_trust && !c->cfg.have_fingerprint) return EDC_ERR_UNTRUSTED;
   memset(&auth, 0, sizeof(auth));
   auth.trust = c->have_trust ? &c->trust : NULL;
+  if (!c->have_trust) mbedtls_x509_crt_free(&c->trust); /* empty: it will hold the pin */
   mbedtls_x509_crt_init(&cand);
   ret = c->tr.ops->open(c->tr.self, &auth);
   if (ret == 0) ret = est_exchange(c, EDC_EST_CACERTS, NULL, 0, c->work, c->work_size, &len);
   if (ret == 0) ret = parse_answer(c->work, len, &certs, &cand);
-  for (n = &cand; ret == 0 && c->cfg.have_fingerprint && n != NULL; n = n->next) {
+  /* RFC 7030 4.1.1: without trust, one certificate of the set must have the pinned
+   * fingerprint, and the provisionally accepted TLS server must chain to the set */
+  for (n = &cand; ret == 0 && !c->have_trust && pinned == NULL; n = n->next) {
     unsigned char fp[32];
     if (mbedtls_sha256_ret(n->raw.p, n->raw.len, fp, 0) == 0 &&
         memcmp(fp, c->cfg.ca_fingerprint, 32) == 0)
-      pinned = 1;
+      pinned = n;
+    else if (n->next == NULL)
+      ret = EDC_ERR_UNTRUSTED; /* the pin is not in the set */
   }
-  if (ret == 0 && !c->have_trust) {
-    /* RFC 7030 4.1.1: the pinned certificate authorises the set, and the TLS server must then
-     * chain to it. */
-    if (!pinned) ret = EDC_ERR_UNTRUSTED;
-    if (ret == 0) ret = c->tr.ops->verify_peer(c->tr.self, &cand);
-  }
-  c->tr.ops->close(c->tr.self);
-  /* RFC 7030 4.1.3: the server was authenticated with the trust we hold; the new set replaces
-   * it only if each of its certificates chains to that trust (a CA rollover passes through
-   * its NewWithOld certificate, RFC 7030 4.4). */
-  if (ret == 0 && c->have_trust) ret = check_chains_to(&cand, &c->trust);
+  if (ret == 0 && !c->have_trust) ret = c->tr.ops->verify_peer(c->tr.self, &cand);
+  c->tr.ops->close(c->tr.self); /* the session's buffers are freed before the checks below */
+  /* Every certificate of the set must chain to the anchor, or the whole set is refused: to the
+   * pinned certificate parsed alone (4.1.1; a view of it, kept in the empty trust until the set
+   * replaces it), else a man in the middle of the provisional session could add its own CA
+   * next to the real one; or to the trust we hold, which authenticated the server (4.1.3; a
+   * CA rollover passes through its NewWithOld certificate, 4.4). */
+  if (ret == 0 && pinned != NULL &&
+      mbedtls_x509_crt_parse_der_nocopy(&c->trust, pinned->raw.p, pinned->raw.len) != 0)
+    ret = EDC_ERR_UNTRUSTED;
+  if (ret == 0) ret = check_chains_to(&cand, &c->trust);
   if (ret == 0 && c->port->store_commit != NULL &&
       c->port->store_commit(c->port->ctx, EDC_SLOT_CA, certs.p, certs.len) != 0)
     ret = EDC_ERR_STORAGE;
   if (ret != 0) {
+    if (!c->have_trust) mbedtls_x509_crt_free(&c->trust); /* the pin view, before its set */
     mbedtls_x509_crt_free(&cand);
     return ret;
   }

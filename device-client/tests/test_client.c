@@ -60,7 +60,9 @@ typedef struct fake_est {
   int64_t lifetime;
   mbedtls_pk_context ca_key;
   mbedtls_x509_crt ca_crt;
-  int from_issuing; /* issue from the issuing CA; /cacerts = issuing + root */
+  int from_issuing;            /* issue from the issuing CA; /cacerts = issuing + root */
+  unsigned char extra_ca[600]; /* a certificate /cacerts adds to its set (a man in the middle) */
+  size_t extra_ca_len;
   mbedtls_pk_context issuing_key;
   mbedtls_x509_crt issuing_crt;
   mbedtls_ctr_drbg_context rng;
@@ -141,11 +143,18 @@ static int fe_exchange(void *self, edc_est_op_t op, const unsigned char *req, si
   f->exchanges++;
   f->last_op = (int)op;
   if (op == EDC_EST_CACERTS) {
-    if (f->from_issuing) { /* enrolld's shape: the issuing CA and the root */
-      unsigned char both[2048];
-      memcpy(both, f->issuing_crt.raw.p, f->issuing_crt.raw.len);
-      memcpy(both + f->issuing_crt.raw.len, vec_root_der, vec_root_der_len);
-      *resp_len = wrap_p7(both, f->issuing_crt.raw.len + vec_root_der_len, resp, resp_size);
+    if (f->from_issuing || f->extra_ca_len > 0) {
+      /* enrolld's shape: the issuing CA and the root; and whatever a man in the middle adds */
+      unsigned char set[2048];
+      size_t n = 0;
+      if (f->from_issuing) {
+        memcpy(set, f->issuing_crt.raw.p, f->issuing_crt.raw.len);
+        n = f->issuing_crt.raw.len;
+      }
+      memcpy(set + n, vec_root_der, vec_root_der_len);
+      n += vec_root_der_len;
+      memcpy(set + n, f->extra_ca, f->extra_ca_len);
+      *resp_len = wrap_p7(set, n + f->extra_ca_len, resp, resp_size);
       return 0;
     }
     memcpy(resp, vec_cacerts_p7b, vec_cacerts_p7b_len);
@@ -472,6 +481,113 @@ static void test_explicit_anchor_refuses_cacerts_that_do_not_chain_to_it(void) {
   teardown();
 }
 
+/* A CA certificate of a man in the middle: a fresh P-256 key, self-signed under @p name (the
+ * real root's own name in one test), put by the fake server next to the real set. */
+static void add_rogue_ca(const char *name) {
+  mbedtls_pk_context key;
+  mbedtls_x509write_cert w;
+  mbedtls_mpi serial;
+  unsigned char der[600];
+  int len;
+  mbedtls_pk_init(&key);
+  mbedtls_x509write_crt_init(&w);
+  mbedtls_mpi_init(&serial);
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)));
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
+                                               mbedtls_ctr_drbg_random, &g_srv.rng));
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_mpi_lset(&serial, 666));
+  mbedtls_x509write_crt_set_serial(&w, &serial);
+  mbedtls_x509write_crt_set_validity(&w, "20250101000000", "20450101000000");
+  mbedtls_x509write_crt_set_subject_name(&w, name);
+  mbedtls_x509write_crt_set_issuer_name(&w, name);
+  mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+  mbedtls_x509write_crt_set_issuer_key(&w, &key);
+  mbedtls_x509write_crt_set_subject_key(&w, &key);
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_x509write_crt_set_basic_constraints(&w, 1, -1));
+  len = mbedtls_x509write_crt_der(&w, der, sizeof(der), mbedtls_ctr_drbg_random, &g_srv.rng);
+  TEST_ASSERT_TRUE(len > 0 && (size_t)len <= sizeof(g_srv.extra_ca));
+  memcpy(g_srv.extra_ca, der + sizeof(der) - len, (size_t)len);
+  g_srv.extra_ca_len = (size_t)len;
+  mbedtls_x509write_crt_free(&w);
+  mbedtls_mpi_free(&serial);
+  mbedtls_pk_free(&key);
+}
+
+/* RFC 7030 4.1.1, pinned fingerprint and no trust yet: a man in the middle of the provisional
+ * session answers with the real root (which matches the pin) and its own CA next to it. The
+ * whole answer is refused, nothing is stored or trusted, and no CSR goes out. */
+static void test_pinned_cacerts_with_an_extra_ca_is_refused_and_nothing_stored(void) {
+  int64_t next = 0;
+  const char *names[2] = {"O=evil,CN=rogue CA", "O=edc test,CN=edc test root"};
+  int i;
+  for (i = 0; i < 2; i++) { /* a CA of its own name, and one that takes the real root's name */
+    setup(1);
+    g_srv.from_issuing = i; /* root + rogue, then issuing + root + rogue */
+    add_rogue_ca(names[i]);
+    TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_cacerts(&g_c));
+    TEST_ASSERT_EQUAL_size_t(0, g_port.slot_len[EDC_SLOT_CA]);
+    TEST_ASSERT_EQUAL_INT(0, g_port.commits);
+    TEST_ASSERT_FALSE(edc_client_has_trust(&g_c));
+    TEST_ASSERT_NULL(edc_client_trust(&g_c));
+    g_srv.exchanges = 0;
+    TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_step(&g_c, &next));
+    TEST_ASSERT_EQUAL_INT(1, g_srv.exchanges); /* /cacerts only: no CSR went out */
+    TEST_ASSERT_EQUAL_INT(0, g_port.commits);
+    TEST_ASSERT_NULL(edc_client_operational(&g_c, NULL, NULL));
+    teardown();
+  }
+}
+
+/* The honest answer of the same shape (issuing CA + pinned root) is kept whole and enrolls. */
+static void test_pinned_cacerts_with_issuing_ca_and_root_is_kept(void) {
+  int64_t next = 0;
+  setup(1);
+  g_srv.from_issuing = 1;
+  TEST_ASSERT_EQUAL_INT(0, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_size_t(g_srv.issuing_crt.raw.len + vec_root_der_len,
+                           g_port.slot_len[EDC_SLOT_CA]);
+  TEST_ASSERT_EQUAL_MEMORY(g_srv.issuing_crt.raw.p, g_port.slot[EDC_SLOT_CA],
+                           g_srv.issuing_crt.raw.len);
+  TEST_ASSERT_NOT_NULL(edc_client_operational(&g_c, NULL, NULL));
+  teardown();
+}
+
+/* The pin must be the root of the set: pinning the issuing CA, which the root above it does
+ * not chain to (and which is not self-signed, so Mbed TLS does not take it as an anchor of
+ * itself), refuses enrolld's set of issuing CA + root. */
+static void test_pinned_issuing_ca_refuses_the_set(void) {
+  setup(1);
+  g_srv.from_issuing = 1;
+  TEST_ASSERT_EQUAL_INT(0, mbedtls_sha256_ret(g_srv.issuing_crt.raw.p, g_srv.issuing_crt.raw.len,
+                                              g_c.cfg.ca_fingerprint, 0));
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_cacerts(&g_c));
+  TEST_ASSERT_EQUAL_size_t(0, g_port.slot_len[EDC_SLOT_CA]);
+  TEST_ASSERT_FALSE(edc_client_has_trust(&g_c));
+  teardown();
+}
+
+/* The same man in the middle against an explicit anchor (enroll-device --ca-file, RFC 7030
+ * 4.1.3): the set holds the issuing CA and the root, which chain to the anchor, and a rogue
+ * CA, which does not: refused whole, nothing stored, the anchor alone stays trusted. */
+static void test_explicit_anchor_refuses_cacerts_with_an_extra_ca(void) {
+  int64_t next = 0;
+  setup(1);
+  g_c.cfg.have_fingerprint = 0;
+  g_srv.from_issuing = 1;
+  add_rogue_ca("O=evil,CN=rogue CA");
+  TEST_ASSERT_EQUAL_INT(0, edc_client_set_trust(&g_c, vec_root_der, vec_root_der_len));
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_cacerts(&g_c));
+  TEST_ASSERT_EQUAL_size_t(0, g_port.slot_len[EDC_SLOT_CA]);
+  TEST_ASSERT_EQUAL_INT(0, g_port.commits);
+  TEST_ASSERT_NOT_NULL(edc_client_trust(&g_c));
+  TEST_ASSERT_NULL(edc_client_trust(&g_c)->next); /* still the anchor alone */
+  g_srv.exchanges = 0;
+  TEST_ASSERT_EQUAL_INT(EDC_ERR_UNTRUSTED, edc_client_step(&g_c, &next));
+  TEST_ASSERT_EQUAL_INT(1, g_srv.exchanges); /* /cacerts only: no CSR went out */
+  TEST_ASSERT_NULL(edc_client_operational(&g_c, NULL, NULL));
+  teardown();
+}
+
 void ucx_group_client(void) {
   UCX_GROUP("Client");
   RUN_TEST(test_cacerts_with_pinned_fingerprint_installs_and_stores_trust);
@@ -488,4 +604,8 @@ void ucx_group_client(void) {
   RUN_TEST(test_without_bootstrap_or_token_nothing_is_sent);
   RUN_TEST(test_explicit_anchor_fetches_cacerts_to_complete_a_leaf_only_answer);
   RUN_TEST(test_explicit_anchor_refuses_cacerts_that_do_not_chain_to_it);
+  RUN_TEST(test_pinned_cacerts_with_an_extra_ca_is_refused_and_nothing_stored);
+  RUN_TEST(test_pinned_cacerts_with_issuing_ca_and_root_is_kept);
+  RUN_TEST(test_pinned_issuing_ca_refuses_the_set);
+  RUN_TEST(test_explicit_anchor_refuses_cacerts_with_an_extra_ca);
 }

@@ -32,7 +32,7 @@ typedef struct edc_client_config {
   const char *basic;                /**< one-time token as "user:password" (HTTP Basic), or NULL */
   int challenge_password;           /**< put tls-unique into the CSR (RFC 7030 3.5) */
   int have_fingerprint;             /**< ca_fingerprint is set */
-  unsigned char ca_fingerprint[32]; /**< SHA-256 of one CA certificate in /cacerts */
+  unsigned char ca_fingerprint[32]; /**< SHA-256 of the root CA certificate in /cacerts */
   edc_sched_config_t sched;         /**< renewal policy */
 } edc_client_config_t;
 
@@ -107,7 +107,12 @@ int edc_client_load(edc_client_t *c);
  * GET /cacerts and install the returned certificates as trust, then store them. Without
  * trust yet, the TLS server is accepted provisionally and the response must contain a
  * certificate whose SHA-256 equals the pinned fingerprint; the server's certificate must then
- * verify against the returned certificates (RFC 7030 4.1.1).
+ * verify against the returned certificates (RFC 7030 4.1.1). With trust (an explicit anchor,
+ * or the set stored before), the server is verified against it (RFC 7030 4.1.3). Either way
+ * every certificate of the response must chain to the anchor (the pinned certificate alone,
+ * or the trust held): one that does not, such as a CA a man in the middle added next to the
+ * real root, refuses the whole response with EDC_ERR_UNTRUSTED; nothing is stored or trusted.
+ * Pin the root of the set: a pinned certificate that is not self-signed anchors nothing.
  */
 int edc_client_cacerts(edc_client_t *c);
 /** New key + CSR, /simpleenroll with the bootstrap certificate and/or token; commit on success. */
