@@ -413,61 +413,34 @@ int edc_client_cacerts(edc_client_t *c) {
   return EDC_OK;
 }
 
-/* The heart of enroll and re-enroll. */
-static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *auth) {
-  edc_key_t key, *k = c->dev_key != NULL ? c->dev_key : &key;
-  unsigned char d[EDC_P256_PRIVATE_LEN];
-  unsigned char *resp = c->work + CSR_AREA;
-  size_t resp_size = c->work_size - CSR_AREA, resp_len = 0, csr_len = 0, blen = 0;
+/* After the exchange: the answer (at CSR_AREA in the work buffer) must hold a certificate for
+ * @p k that chains to our trust and has not expired; only then is {key, certificates}
+ * committed and adopted. Not inlined, so that its parsed probe is not on the stack during the
+ * handshake of do_enroll. */
+EDC_NOINLINE static int finish_enroll(edc_client_t *c, edc_key_t *k, size_t resp_len) {
+  unsigned char d[EDC_P256_PRIVATE_LEN], *resp = c->work + CSR_AREA;
+  size_t resp_size = c->work_size - CSR_AREA, blen = 0;
+  int fresh = k != c->dev_key; /* a key of ours, stored with the bundle */
   edc_pkcs7_certs_t certs;
   const mbedtls_x509_crt *n;
   unsigned leaf = 0;
-  int ret;
-  char challenge[64];
-  const char *chal = NULL;
   op_creds_t probe;
-  edc_csr_subject_t subj;
-
-  c->last_retry_after_s = 0;
-  c->last_has_retry_after = 0;
-  edc_key_init(&key);
-  creds_init(&probe);
-  /* a fresh key on the device, or the one the secure element keeps (renewal, same key) */
-  ret = k == &key ? edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg) : 0;
-  if (ret == 0) ret = c->tr.ops->open(c->tr.self, auth);
-  if (ret == 0 && c->cfg.challenge_password) {
-    unsigned char cb[32];
-    size_t cb_len = 0, b64 = 0;
-    ret = c->tr.ops->channel_binding(c->tr.self, cb, sizeof(cb), &cb_len);
-    if (ret == 0) ret = edc_base64_encode(challenge, sizeof(challenge), &b64, cb, cb_len);
-    chal = challenge;
-  }
-  /* RFC 7030 4.2.2: a renewal keeps the subject of the certificate being renewed, which the
-   * CA may have written differently from what we asked for */
-  subj = c->cfg.subject;
-  if (op == EDC_EST_SIMPLEREENROLL) {
-    subj.name_der = c->op_crt.subject_raw.p;
-    subj.name_der_len = c->op_crt.subject_raw.len;
-  }
-  if (ret == 0)
-    ret = edc_csr_write_der(k, &subj, chal, c->work, CSR_AREA, &csr_len, mbedtls_ctr_drbg_random,
-                            &c->drbg);
-  if (ret == 0) ret = est_exchange(c, op, c->work, csr_len, resp, resp_size, &resp_len);
-  c->tr.ops->close(c->tr.self);
+  int ret;
 
   /* RFC 7030 4.2.3: certs-only PKCS#7 holding the new certificate (and maybe its chain); the
    * certificate for our key is the leaf. Parsed in the probe, which is rebuilt below from
    * the bundle as it will be stored. */
-  if (ret == 0) ret = parse_answer(resp, resp_len, &certs, &probe.crt);
+  creds_init(&probe);
+  ret = parse_answer(resp, resp_len, &certs, &probe.crt);
   for (n = &probe.crt; ret == 0 && crt_matches_key(n, k) != 0; leaf++)
     if ((n = n->next) == NULL) ret = EDC_ERR_UNTRUSTED; /* no certificate for our key */
   creds_free(&probe);
   creds_init(&probe);
   /* Build the bundle in place over the response and check it by parsing it as a load would;
    * the old credentials stay untouched until the commit worked. */
-  if (ret == 0 && k == &key) ret = edc_key_export_private(&key, d, sizeof(d));
+  if (ret == 0 && fresh) ret = edc_key_export_private(k, d, sizeof(d));
   if (ret == 0)
-    ret = edc_bundle_write(resp, resp_size, &blen, k == &key ? d : NULL, leaf, certs.p, certs.len);
+    ret = edc_bundle_write(resp, resp_size, &blen, fresh ? d : NULL, leaf, certs.p, certs.len);
   if (ret == 0) ret = parse_bundle(c, resp, blen, &probe);
   if (ret == 0 && c->have_trust) ret = verify_chain(&probe.crt, &c->trust);
   if (ret == 0 && c->port->wall_time_s != NULL &&
@@ -483,6 +456,47 @@ static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *aut
     creds_free(&probe);
   }
   mbedtls_platform_zeroize(d, sizeof(d));
+  return ret;
+}
+
+/* The heart of enroll and re-enroll. */
+static int do_enroll(edc_client_t *c, edc_est_op_t op, const edc_est_auth_t *auth) {
+  edc_key_t key, *k = c->dev_key != NULL ? c->dev_key : &key;
+  size_t resp_len = 0, csr_len = 0;
+  int ret;
+  char challenge[64];
+  const char *chal = NULL;
+  edc_csr_subject_t subj;
+
+  c->last_retry_after_s = 0;
+  c->last_has_retry_after = 0;
+  edc_key_init(&key);
+  ret = c->tr.ops->open(c->tr.self, auth);
+  if (ret == 0 && c->cfg.challenge_password) {
+    unsigned char cb[32];
+    size_t cb_len = 0, b64 = 0;
+    ret = c->tr.ops->channel_binding(c->tr.self, cb, sizeof(cb), &cb_len);
+    if (ret == 0) ret = edc_base64_encode(challenge, sizeof(challenge), &b64, cb, cb_len);
+    chal = challenge;
+  }
+  /* a fresh key on the device, or the one the secure element keeps (renewal, same key);
+   * generated after the handshake, so that it is not on the heap during it */
+  if (ret == 0 && k == &key) ret = edc_key_generate(&key, mbedtls_ctr_drbg_random, &c->drbg);
+  /* RFC 7030 4.2.2: a renewal keeps the subject of the certificate being renewed, which the
+   * CA may have written differently from what we asked for */
+  subj = c->cfg.subject;
+  if (op == EDC_EST_SIMPLEREENROLL) {
+    subj.name_der = c->op_crt.subject_raw.p;
+    subj.name_der_len = c->op_crt.subject_raw.len;
+  }
+  if (ret == 0)
+    ret = edc_csr_write_der(k, &subj, chal, c->work, CSR_AREA, &csr_len, mbedtls_ctr_drbg_random,
+                            &c->drbg);
+  if (ret == 0)
+    ret = est_exchange(c, op, c->work, csr_len, c->work + CSR_AREA, c->work_size - CSR_AREA,
+                       &resp_len);
+  c->tr.ops->close(c->tr.self);
+  if (ret == 0) ret = finish_enroll(c, k, resp_len);
   mbedtls_platform_zeroize(challenge, sizeof(challenge));
   mbedtls_platform_zeroize(c->work, c->work_size);
   edc_key_free(&key);
