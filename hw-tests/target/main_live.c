@@ -194,6 +194,9 @@ static void expect(int cond, const char *what) {
   if (!cond) g_fail = 1;
 }
 
+/* Peaks over the steps of the current device (for its "[live] ram" line). */
+static unsigned g_heap_max, g_stack_max;
+
 /* One scheduler step, measured: wall time on SysTick (QEMU's virtual clock, real time
  * without -icount), stack and heap peaks. */
 static int step(edc_client_t *c, const char *what, int64_t *next) {
@@ -205,6 +208,8 @@ static int step(edc_client_t *c, const char *what, int64_t *next) {
   ret = edc_client_step(c, next);
   printf("[live] %-28s ret=%d (%s) ms=%lu stack=%u heap_peak=%u\n", what, ret, edc_strerror(ret),
          (unsigned long)(ms_now() - t0), (unsigned)hw_stack_peak(), (unsigned)hw_heap_peak());
+  if (hw_stack_peak() > g_stack_max) g_stack_max = (unsigned)hw_stack_peak();
+  if (hw_heap_peak() > g_heap_max) g_heap_max = (unsigned)hw_heap_peak();
   return ret;
 }
 
@@ -295,6 +300,7 @@ static void run_device(const char *prefix, const char *cn, int se, uint16_t port
   cfg.subject = subj;
   cfg.have_fingerprint = 1;
   g_time_offset = 0;
+  g_heap_max = g_stack_max = 0;
   ret = edc_client_init(&c, &kPort, &cfg, work, sizeof(work), prefix);
   if (ret == 0 && se) {
     ret = se_init(&boot_se, key, (size_t)key_len, &boot_key, dev_pub);
@@ -352,6 +358,12 @@ static void run_device(const char *prefix, const char *cn, int se, uint16_t port
     snprintf(name, sizeof(name), "%s-device.pub", prefix);
     expect(sh_write_file(name, dev_pub, sizeof(dev_pub)) == 0, "device public key written");
   }
+  /* the figures of the RAM target, summed and checked by live_enroll.sh with the static RAM
+   * of Mbed TLS and newlib: the client's own buffers and structs, the heap peak (what the
+   * client holds included) and the painted stack peak over both steps */
+  printf("[live] ram %s: buffers %u heap_peak %u stack_peak %u\n", prefix,
+         (unsigned)(sizeof(work) + sizeof(io) + sizeof(c) + sizeof(https)), g_heap_max,
+         g_stack_max);
 out:
   edc_https_free(&https);
   edc_client_free(&c);
