@@ -144,9 +144,19 @@ TEST_F(CrlPublisherTest, RepublishesOnlyOnChangeOrWhenHalfTheValidityHasPassed) 
   clock_.advance(49);
   ASSERT_TRUE(publisher.refresh());
   EXPECT_EQ(1, full(publisher).number);
-  clock_.advance(1);  // half the delta's 100 s
+  clock_.advance(1);  // half the delta's 100 s: a new delta, the full CRL stays
   ASSERT_TRUE(publisher.refresh());
-  EXPECT_EQ(4, full(publisher).number);
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(3, delta(publisher).number);
+  EXPECT_EQ(1, delta(publisher).delta_base);
+  clock_.advance(449);  // the delta is due again, the full CRL not yet
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(4, delta(publisher).number);
+  clock_.advance(1);  // half the full CRL's 1000 s: the full CRL (5) and a delta above it (6)
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(5, full(publisher).number);
+  EXPECT_EQ(6, delta(publisher).number);
   // After delta_base_seconds, a new full CRL becomes the base.
   clock_.advance(10000);
   ASSERT_TRUE(publisher.refresh());
