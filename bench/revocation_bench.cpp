@@ -2,6 +2,7 @@
 // and the real services of enrolld (not part of enrolld; see docs/benchmarks.md).
 //
 //   revocation_bench DIR [--count N] [--batches B] [--ocsp-requests K] [--chunk-size C]
+//                        [--bulk-delta 1]
 //
 // DIR is a folder made by `enrolld init`. The tool
 //  1. populates its store with N certificates of the CA "issuing" (one device each, spread over B
@@ -9,7 +10,9 @@
 //     already holds at least N;
 //  2. revokes all of them by a registry selector (product line) with RevocationService, then
 //     again (the idempotent repeat);
-//  3. publishes the full and delta CRLs with CrlPublisher, writes the full CRL to
+//  3. publishes the full and delta CRLs with CrlPublisher (with --bulk-delta 1, an empty base CRL
+//     is published before the revocation, so the first delta after it lists every certificate,
+//     and the delta and the full CRL are timed apart), writes the full CRL to
 //     DIR/bench-full.crl, and reports times, sizes and the peak memory of publishing;
 //  4. adds two good certificates, starts the publisher's background threads (default poll
 //     interval) and revokes them one by one, the second as soon as the first is in a delta CRL
@@ -128,11 +131,11 @@ void insertRange(Poco::Data::Session& s, long from, long to, long batches,
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: revocation_bench DIR [--count N] [--batches B] [--ocsp-requests K]"
-                 " [--chunk-size C]\n";
+                 " [--chunk-size C] [--bulk-delta 1]\n";
     return 2;
   }
   std::string dir = argv[1];
-  long count = 1000000, batches = 10, ocsp_requests = 1000, chunk = 50000;
+  long count = 1000000, batches = 10, ocsp_requests = 1000, chunk = 50000, bulk_delta = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     long v = std::atol(argv[i + 1]);
@@ -142,6 +145,8 @@ int main(int argc, char** argv) {
       batches = v;
     else if (a == "--ocsp-requests")
       ocsp_requests = v;
+    else if (a == "--bulk-delta")
+      bulk_delta = v;
     else if (a == "--chunk-size")
       chunk = v;
     else {
@@ -184,8 +189,16 @@ int main(int argc, char** argv) {
         for (const auto& c : *some) sample.push_back(c.serial);
     }
 
-    // 2. Revoke by selector, then repeat.
+    enroll::ca::CrlSettings settings;
+    settings.base_url = config.publish.base_url;
     enroll::pki::SystemClock clock;
+    enroll::ca::CrlPublisher publisher({authority}, store, clock, settings);
+    if (bulk_delta != 0) {
+      auto base = publisher.refresh();  // the base the bulk delta refers to
+      if (!base) throw std::runtime_error(base.error().toString());
+    }
+
+    // 2. Revoke by selector, then repeat.
     enroll::ca::RevocationService service(store, clock, chunk);
     enroll::ca::RevocationRequest request;
     request.selector = all;
@@ -211,12 +224,17 @@ int main(int argc, char** argv) {
            secondsSince(t));
 
     // 3. Publish the CRLs.
-    enroll::ca::CrlSettings settings;
-    settings.base_url = config.publish.base_url;
-    enroll::ca::CrlPublisher publisher({authority}, store, clock, settings);
     double rss_before = procStatusMb("VmRSS");
     resetPeakRss();
     t = Clock::now();
+    if (bulk_delta != 0) {
+      auto early = publisher.refreshDeltas();
+      if (!early) throw std::runtime_error(early.error().toString());
+      auto d = publisher.deltaCrl("issuing");
+      printf("bulk delta          %8zu entries in %7.2f s: %.1f MB (number %lld)\n", (*d)->entries,
+             secondsSince(t), static_cast<double>((*d)->der.size()) / 1e6,
+             static_cast<long long>((*d)->number));
+    }
     auto published = publisher.refresh();
     if (!published) throw std::runtime_error(published.error().toString());
     double publish_s = secondsSince(t);
