@@ -164,6 +164,19 @@ TEST_F(CrlPublisherTest, RepublishesOnlyOnChangeOrWhenHalfTheValidityHasPassed) 
   EXPECT_EQ(full(publisher).number, d.delta_base);
 }
 
+TEST_F(CrlPublisherTest, ARowWithASerialThatIsNotHexIsAnErrorAndTheOldCrlsStay) {
+  CrlPublisher publisher({ca_}, *store_, clock_, settings_);
+  ASSERT_TRUE(publisher.refresh());
+  issue("not-hex", "D9");
+  ASSERT_TRUE(store_->setCertificateStatus("not-hex", CertStatus::kRevoked, 1, clock_.now()));
+  auto done = publisher.refresh();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, done.error().code);
+  EXPECT_NE(std::string::npos, done.error().detail.find("not-hex")) << done.error().detail;
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(2, delta(publisher).number);
+}
+
 TEST_F(CrlPublisherTest, TheBackgroundThreadPublishesACommitWithinASecond) {
   CrlPublisher publisher({ca_}, *store_, clock_, settings_);
   publisher.start();
