@@ -2,6 +2,7 @@
 // and the real services of enrolld (not part of enrolld; see docs/benchmarks.md).
 //
 //   revocation_bench DIR [--count N] [--batches B] [--ocsp-requests K] [--chunk-size C]
+//                        [--bulk-delta 1]
 //
 // DIR is a folder made by `enrolld init`. The tool
 //  1. populates its store with N certificates of the CA "issuing" (one device each, spread over B
@@ -9,20 +10,28 @@
 //     already holds at least N;
 //  2. revokes all of them by a registry selector (product line) with RevocationService, then
 //     again (the idempotent repeat);
-//  3. publishes the full and delta CRLs with CrlPublisher, writes the full CRL to
-//     DIR/bench-full.crl, and reports times and sizes;
-//  4. writes K OCSP GET paths for random certificates (a wrk Lua script) to DIR/ocsp-paths.lua.
+//  3. publishes the full and delta CRLs with CrlPublisher (with --bulk-delta 1, an empty base CRL
+//     is published before the revocation, so the first delta after it lists every certificate,
+//     and the delta and the full CRL are timed apart), writes the full CRL to
+//     DIR/bench-full.crl, and reports times, sizes and the peak memory of publishing;
+//  4. adds two good certificates, starts the publisher's background threads (default poll
+//     interval) and revokes them one by one, the second as soon as the first is in a delta CRL
+//     (while the full CRL of the first is still being made): for each, the time from the commit
+//     to a delta CRL that lists it being served, and to the full CRL;
+//  5. writes K OCSP GET paths for random certificates (a wrk Lua script) to DIR/ocsp-paths.lua.
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <openssl/ocsp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pki/clock.h"
@@ -39,6 +48,19 @@ using namespace Poco::Data::Keywords;
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+/** A /proc/self/status figure in MB (VmHWM: peak resident set, VmRSS: resident set). */
+double procStatusMb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::atof(line.c_str() + key.size() + 1) / 1024.0;
+  }
+  return -1;
+}
+
+/** Resets VmHWM to the current resident set (Linux 4.0+), so the next peak is one phase's. */
+void resetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 std::string urlEncode(const std::string& s) {
   std::string out;
@@ -59,7 +81,7 @@ std::string urlEncode(const std::string& s) {
 void insertRange(Poco::Data::Session& s, long from, long to, long batches,
                  const std::string& issuer, const std::vector<uint8_t>& der,
                  std::vector<std::string>* sample_serials, std::mt19937_64& rng) {
-  size_t n = static_cast<size_t>(to - from);
+  auto n = static_cast<size_t>(to - from);
   std::vector<std::string> serial(n), device(n), batch(n), subject(n);
   std::vector<Int64> issued(n), not_after(n);
   Int64 now = std::time(nullptr);
@@ -79,7 +101,7 @@ void insertRange(Poco::Data::Session& s, long from, long to, long batches,
              static_cast<unsigned long>(lo));
     serial[i] = hex;
     issued[i] = now - 86400 + k % 86400;
-    not_after[i] = now + 365 * 86400;
+    not_after[i] = now + 365L * 86400;
     if (sample_serials && (rng() % 1000) == 0) sample_serials->push_back(serial[i]);
   }
   Poco::Data::BLOB blob(der.data(), der.size());
@@ -109,11 +131,11 @@ void insertRange(Poco::Data::Session& s, long from, long to, long batches,
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: revocation_bench DIR [--count N] [--batches B] [--ocsp-requests K]"
-                 " [--chunk-size C]\n";
+                 " [--chunk-size C] [--bulk-delta 1]\n";
     return 2;
   }
   std::string dir = argv[1];
-  long count = 1000000, batches = 10, ocsp_requests = 1000, chunk = 50000;
+  long count = 1000000, batches = 10, ocsp_requests = 1000, chunk = 50000, bulk_delta = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     long v = std::atol(argv[i + 1]);
@@ -123,6 +145,8 @@ int main(int argc, char** argv) {
       batches = v;
     else if (a == "--ocsp-requests")
       ocsp_requests = v;
+    else if (a == "--bulk-delta")
+      bulk_delta = v;
     else if (a == "--chunk-size")
       chunk = v;
     else {
@@ -165,8 +189,16 @@ int main(int argc, char** argv) {
         for (const auto& c : *some) sample.push_back(c.serial);
     }
 
-    // 2. Revoke by selector, then repeat.
+    enroll::ca::CrlSettings settings;
+    settings.base_url = config.publish.base_url;
     enroll::pki::SystemClock clock;
+    enroll::ca::CrlPublisher publisher({authority}, store, clock, settings);
+    if (bulk_delta != 0) {
+      auto base = publisher.refresh();  // the base the bulk delta refers to
+      if (!base) throw std::runtime_error(base.error().toString());
+    }
+
+    // 2. Revoke by selector, then repeat.
     enroll::ca::RevocationService service(store, clock, chunk);
     enroll::ca::RevocationRequest request;
     request.selector = all;
@@ -192,13 +224,22 @@ int main(int argc, char** argv) {
            secondsSince(t));
 
     // 3. Publish the CRLs.
-    enroll::ca::CrlSettings settings;
-    settings.base_url = config.publish.base_url;
-    enroll::ca::CrlPublisher publisher({authority}, store, clock, settings);
+    double rss_before = procStatusMb("VmRSS");
+    resetPeakRss();
     t = Clock::now();
+    if (bulk_delta != 0) {
+      auto early = publisher.refreshDeltas();
+      if (!early) throw std::runtime_error(early.error().toString());
+      auto d = publisher.deltaCrl("issuing");
+      printf("bulk delta          %8zu entries in %7.2f s: %.1f MB (number %lld)\n", (*d)->entries,
+             secondsSince(t), static_cast<double>((*d)->der.size()) / 1e6,
+             static_cast<long long>((*d)->number));
+    }
     auto published = publisher.refresh();
     if (!published) throw std::runtime_error(published.error().toString());
     double publish_s = secondsSince(t);
+    printf("publish memory      RSS %.0f MB before, peak %.0f MB while publishing\n", rss_before,
+           procStatusMb("VmHWM"));
     auto full = publisher.fullCrl("issuing");
     auto delta = publisher.deltaCrl("issuing");
     printf(
@@ -211,7 +252,50 @@ int main(int argc, char** argv) {
         .write(reinterpret_cast<const char*>((*full)->der.data()),
                static_cast<std::streamsize>((*full)->der.size()));
 
-    // 4. OCSP GET paths for wrk.
+    // 4. Single revocations on a store of revoked certificates: commit to delta CRL served.
+    {
+      Poco::Data::SQLite::Connector::registerConnector();
+      Poco::Data::Session s("SQLite", db);
+      enroll::store::CertificateSelector probe;
+      probe.product_line = "PL1";
+      probe.status = enroll::store::CertStatus::kGood;
+      auto have_now = store.countCertificates(all);
+      if (!have_now) throw std::runtime_error(have_now.error().toString());
+      auto der = authority->certificate().toDer();
+      insertRange(s, *have_now, *have_now + 2, batches, "issuing", der, nullptr, rng);
+      auto good = store.listCertificates(probe, 2, "");
+      if (!good || good->size() != 2) throw std::runtime_error("no good certificates to revoke");
+      publisher.start();
+      for (const auto& cert : *good) {
+        auto before = publisher.fullCrl("issuing");
+        int64_t full_before = (*before)->number;
+        // Deltas keep their base here, so the one listing the new revocation has one more entry.
+        size_t delta_entries_before = (*publisher.deltaCrl("issuing"))->entries;
+        enroll::ca::RevocationRequest one;
+        one.selector.serials = {cert.serial};
+        one.reason = 1;
+        auto done = service.run(one, {});
+        if (!done || done->changed != 1) throw std::runtime_error("single revocation failed");
+        auto committed = Clock::now();
+        double delta_s = -1;
+        double full_s = -1;
+        while (secondsSince(committed) < 120 &&
+               (delta_s < 0 || (&cert == &good->back() && full_s < 0))) {
+          auto d = publisher.deltaCrl("issuing");
+          if (delta_s < 0 && d && (*d)->entries > delta_entries_before)
+            delta_s = secondsSince(committed);
+          auto f = publisher.fullCrl("issuing");
+          if (full_s < 0 && f && (*f)->number > full_before) full_s = secondsSince(committed);
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        printf("single revocation   commit to delta CRL served %7.3f s%s\n", delta_s,
+               &cert == &good->front() ? "" : " (while the full CRL of the previous one is made)");
+        if (full_s >= 0) printf("                    commit to full CRL served  %7.3f s\n", full_s);
+      }
+      publisher.stop();
+    }
+
+    // 5. OCSP GET paths for wrk.
     std::ofstream lua(dir + "/ocsp-paths.lua");
     lua << "-- wrk script: OCSP GET requests for random certificates (RFC 6960 A.1)\npaths = {\n";
     X509* ca = authority->certificate().native();

@@ -7,6 +7,7 @@
 #include "pki/certificate.h"
 #include "pki/clock.h"
 #include "pki/private_key.h"
+#include "server/ca/crl_encoder.h"
 #include "server/ca/profile.h"
 #include "server/ca/serial_generator.h"
 
@@ -31,11 +32,7 @@ class CertificateAuthority {
                                       std::time_t now) const;
 
   /** One revoked certificate as a CRL lists it. */
-  struct Revocation {
-    std::string serial_hex;
-    std::time_t revoked_at = 0;
-    int reason = 0;  ///< RFC 5280 CRLReason
-  };
+  using Revocation = CrlEntry;
   /**
    * A full CRL (RFC 5280 5) signed by this CA: thisUpdate now, nextUpdate now + next_update,
    * the given CRL number, the authority key identifier.
@@ -44,18 +41,11 @@ class CertificateAuthority {
                                   std::time_t next_update, int64_t crl_number) const;
 
   /** What a full or delta CRL says (RFC 5280 5). */
-  struct CrlContent {
-    /** Entries; reason 8 (removeFromCRL) only in a delta CRL, for a release from hold. */
-    std::vector<Revocation> revoked;
-    std::time_t this_update = 0;
-    std::time_t next_update = 0;  ///< absolute time
-    int64_t crl_number = 0;
-    /** Non-zero: a delta CRL against the full CRL with this number (DeltaCRLIndicator). */
-    int64_t delta_base = 0;
-    /** For a full CRL: where its delta CRLs are published (Freshest CRL, RFC 5280 5.2.6). */
-    std::string freshest_crl_url;
-  };
-  /** Signs a full or delta CRL with this CA's key. */
+  using CrlContent = ::enroll::ca::CrlContent;
+  /**
+   * Signs a full or delta CRL with this CA's key (crl_encoder.h: streamed DER, no X509_CRL).
+   * InvalidArgument for an entry that is not hex or has no valid reason.
+   */
   pki::Result<pki::Bytes> signCrl(const CrlContent& content) const;
 
   /**

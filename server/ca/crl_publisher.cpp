@@ -25,7 +25,13 @@ CrlPublisher::CrlPublisher(std::vector<std::shared_ptr<CertificateAuthority>> ca
 CrlPublisher::~CrlPublisher() { stop(); }
 
 pki::Result<void> CrlPublisher::refresh() {
-  std::lock_guard<std::mutex> one(refresh_mu_);
+  auto deltas = refreshDeltas();
+  auto full = refreshFull();
+  return deltas ? std::move(full) : std::move(deltas);
+}
+
+pki::Result<void> CrlPublisher::refreshDeltas() {
+  std::lock_guard<std::mutex> one(delta_mu_);
   ENROLL_TRY(int64_t revision, store_.revocationRevision());
   std::time_t now = clock_.now();
   pki::Result<void> first = pki::ok();
@@ -35,34 +41,90 @@ pki::Result<void> CrlPublisher::refresh() {
       std::lock_guard<std::mutex> lock(mu_);
       current = published_[name];
     }
-    bool due = !current.full || !current.delta || current.revision != revision ||
-               now >= current.full->this_update + settings_.next_update_seconds / 2 ||
+    bool due = !current.delta || current.delta_revision != revision ||
                now >= current.delta->this_update + settings_.delta_next_update_seconds / 2;
     if (!due) continue;
-    auto done = publish(*ca, revision, now);
+    auto done = [&, &name = name, &ca = ca]() -> pki::Result<void> {
+      auto started = std::chrono::steady_clock::now();
+      ENROLL_TRY(store::CrlState state, store_.crlState(name));
+      if (state.base_number == 0) return pki::ok();  // the first full CRL makes the base
+      // Against the current base even when a new one is due: the full CRL that becomes the next
+      // base may take a while, and this delta is complete with any full CRL since the base.
+      ENROLL_TRY(auto delta, makeDelta(*ca, state.base_number, state.base_revision, now));
+      size_t entries = delta->entries;
+      int64_t number = delta->number;
+      putDelta(name, std::move(delta), revision);
+      if (log_) {
+        auto ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        char latency[32];
+        snprintf(latency, sizeof latency, "%.1f", ms);
+        log_({{"event", "delta_crl_published"},
+              {"ca", name},
+              {"delta_number", std::to_string(number)},
+              {"delta_base", std::to_string(state.base_number)},
+              {"delta_entries", std::to_string(entries)},
+              {"revision", std::to_string(revision)},
+              {"latency_ms", latency}});
+      }
+      return pki::ok();
+    }();
     if (!done && first) first = std::move(done);
   }
   return first;
+}
+
+pki::Result<void> CrlPublisher::refreshFull() {
+  std::lock_guard<std::mutex> one(full_mu_);
+  ENROLL_TRY(int64_t revision, store_.revocationRevision());
+  std::time_t now = clock_.now();
+  pki::Result<void> first = pki::ok();
+  for (const auto& [name, ca] : cas_) {
+    Published current;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      current = published_[name];
+    }
+    bool due = !current.full || current.full_revision != revision ||
+               now >= current.full->this_update + settings_.next_update_seconds / 2;
+    if (!due) continue;
+    auto done = publishFull(*ca, revision, now);
+    if (!done && first) first = std::move(done);
+  }
+  return first;
+}
+
+void CrlPublisher::putDelta(const std::string& ca_name, std::shared_ptr<const PublishedCrl> delta,
+                            int64_t revision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& p = published_[ca_name];
+  // Numbers are taken before the store is read (makeDelta), so a higher number saw newer data.
+  if (p.delta && p.delta->number > delta->number) return;
+  p.delta = std::move(delta);
+  p.delta_revision = revision;
 }
 
 pki::Result<std::shared_ptr<PublishedCrl>> CrlPublisher::makeDelta(const CertificateAuthority& ca,
                                                                    int64_t base_number,
                                                                    int64_t base_revision,
                                                                    std::time_t now) {
+  auto delta = std::make_shared<PublishedCrl>();
+  // The number first, then the changes: of two deltas, the higher numbered has read later.
+  ENROLL_TRY(delta->number, store_.nextCrlNumber(ca.name()));
   ENROLL_TRY(std::vector<store::RevocationEntry> changes,
              store_.statusChangesSince(ca.name(), base_revision));
-  auto delta = std::make_shared<PublishedCrl>();
-  ENROLL_TRY(delta->number, store_.nextCrlNumber(ca.name()));
   CertificateAuthority::CrlContent d;
   d.revoked.reserve(changes.size());
-  for (const auto& e : changes) {
+  for (auto& e : changes) {
     if (e.status == store::CertStatus::kGood) {
       // RFC 5280 5.3.1: removeFromCRL, only in delta CRLs: released from hold since the base.
-      d.revoked.push_back({e.serial, now, 8});
+      d.revoked.push_back({std::move(e.serial), now, 8});
     } else {
-      d.revoked.push_back({e.serial, e.revoked_at, e.reason});
+      d.revoked.push_back({std::move(e.serial), e.revoked_at, e.reason});
     }
   }
+  changes = {};
   d.this_update = now;
   d.next_update = now + settings_.delta_next_update_seconds;
   d.crl_number = delta->number;
@@ -75,32 +137,26 @@ pki::Result<std::shared_ptr<PublishedCrl>> CrlPublisher::makeDelta(const Certifi
   return delta;
 }
 
-pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t revision,
-                                        std::time_t now) {
+pki::Result<void> CrlPublisher::publishFull(const CertificateAuthority& ca, int64_t revision,
+                                            std::time_t now) {
   auto started = std::chrono::steady_clock::now();
   const std::string& name = ca.name();
   ENROLL_TRY(store::CrlState state, store_.crlState(name));
   // The base of the deltas: kept for delta_base_seconds, then the next full CRL takes over.
   bool rotate = state.base_number == 0 || now - state.base_at >= settings_.delta_base_seconds;
-  if (!rotate) {
-    // A delta first: it is small, so a change is out at once even when the full CRL takes
-    // seconds to make (a million entries).
-    ENROLL_TRY(auto early, makeDelta(ca, state.base_number, state.base_revision, now));
-    std::lock_guard<std::mutex> lock(mu_);
-    published_[name].delta = std::move(early);
-  }
 
-  // RFC 5280 3.3: an entry stays until it has appeared on one CRL issued after the certificate
-  // expired; entries of certificates expired longer than one CRL period ago are dropped.
-  ENROLL_TRY(std::vector<store::RevocationEntry> revoked,
-             store_.revokedEntries(name, now - settings_.next_update_seconds));
   auto full = std::make_shared<PublishedCrl>();
   ENROLL_TRY(full->number, store_.nextCrlNumber(name));
+  // RFC 5280 3.3: an entry stays until it has appeared on one CRL issued after the certificate
+  // expired; entries of certificates expired longer than one CRL period ago are dropped.
   CertificateAuthority::CrlContent content;
-  content.revoked.reserve(revoked.size());
-  for (const auto& e : revoked) content.revoked.push_back({e.serial, e.revoked_at, e.reason});
-  revoked.clear();
-  revoked.shrink_to_fit();
+  {
+    ENROLL_TRY(std::vector<store::RevocationEntry> revoked,
+               store_.revokedEntries(name, now - settings_.next_update_seconds));
+    content.revoked.reserve(revoked.size());
+    for (auto& e : revoked)
+      content.revoked.push_back({std::move(e.serial), e.revoked_at, e.reason});
+  }
   content.this_update = now;
   content.next_update = now + settings_.next_update_seconds;
   content.crl_number = full->number;
@@ -121,14 +177,15 @@ pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t 
   }
   // The delta published beside the full CRL has a higher number, so clients combine the two.
   ENROLL_TRY(auto delta, makeDelta(ca, base_number, base_revision, now));
-
+  int64_t delta_number = delta->number;
+  size_t delta_entries = delta->entries;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto& p = published_[name];
     p.full = full;
-    p.delta = delta;
-    p.revision = revision;
+    p.full_revision = revision;
   }
+  putDelta(name, std::move(delta), revision);
   if (log_) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
                   .count();
@@ -139,9 +196,9 @@ pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t 
           {"crl_number", std::to_string(full->number)},
           {"entries", std::to_string(full->entries)},
           {"bytes", std::to_string(full->der.size())},
-          {"delta_number", std::to_string(delta->number)},
+          {"delta_number", std::to_string(delta_number)},
           {"delta_base", std::to_string(base_number)},
-          {"delta_entries", std::to_string(delta->entries)},
+          {"delta_entries", std::to_string(delta_entries)},
           {"revision", std::to_string(revision)},
           {"latency_ms", latency}});
   }
@@ -150,9 +207,10 @@ pki::Result<void> CrlPublisher::publish(const CertificateAuthority& ca, int64_t 
 
 void CrlPublisher::start() {
   std::lock_guard<std::mutex> lock(run_mu_);
-  if (thread_.joinable()) return;
+  if (delta_thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
+  delta_thread_ = std::thread([this] { loop(&CrlPublisher::refreshDeltas); });
+  full_thread_ = std::thread([this] { loop(&CrlPublisher::refreshFull); });
 }
 
 void CrlPublisher::stop() {
@@ -161,13 +219,14 @@ void CrlPublisher::stop() {
     stopping_ = true;
   }
   run_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (delta_thread_.joinable()) delta_thread_.join();
+  if (full_thread_.joinable()) full_thread_.join();
 }
 
-void CrlPublisher::loop() {
+void CrlPublisher::loop(pki::Result<void> (CrlPublisher::*step)()) {
   std::string last_error;
   for (;;) {
-    auto done = refresh();
+    auto done = (this->*step)();
     std::string error = done ? std::string() : done.error().toString();
     if (error != last_error && log_) {
       if (error.empty())

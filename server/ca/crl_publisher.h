@@ -7,8 +7,10 @@
  *
  * Delta CRLs name a base full CRL that stays the same for settings.delta_base_seconds, and list
  * every certificate whose status changed since that base: revoked, on hold, or released from
- * hold (removeFromCRL). On a change the delta is published first (it is small), then the full
- * CRL, then a delta numbered above that full CRL.
+ * hold (removeFromCRL). Deltas and full CRLs are made apart, by two background threads: a change
+ * is in a delta CRL within a poll interval even while a full CRL of a million entries is being
+ * made, and a delta that is due (half its validity passed) does not remake the full CRL. A full
+ * CRL is followed by a delta numbered above it, so that clients combine the two.
  */
 #include <condition_variable>
 #include <functional>
@@ -65,12 +67,23 @@ class CrlPublisher {
 
   /**
    * Makes new CRLs for every CA whose CRLs are missing, out of date with the store's revision,
-   * or due (half their validity passed). Returns the first error; the old CRLs stay published.
+   * or due (half their validity passed): first the delta CRLs (refreshDeltas), then the full
+   * CRLs (refreshFull). Returns the first error; the old CRLs stay published.
    */
   pki::Result<void> refresh();
-  /** Starts the background thread that calls refresh() every poll interval. */
+  /**
+   * Makes a new delta CRL for every CA that has a base full CRL and whose delta is missing, out
+   * of date with the store's revision, or due. Cheap unless many certificates changed.
+   */
+  pki::Result<void> refreshDeltas();
+  /** Makes a new full CRL, and a delta numbered above it, for every CA whose full CRL is due. */
+  pki::Result<void> refreshFull();
+  /**
+   * Starts the background threads that call refreshDeltas() and refreshFull() every poll
+   * interval.
+   */
   void start();
-  /** Stops it (idempotent). */
+  /** Stops them (idempotent). */
   void stop();
 
   /** The current full CRL of a CA; NotFound for an unknown CA, Unavailable before the first. */
@@ -86,13 +99,17 @@ class CrlPublisher {
   struct Published {
     std::shared_ptr<const PublishedCrl> full;
     std::shared_ptr<const PublishedCrl> delta;
-    int64_t revision = -1;  ///< the revocation revision they reflect
+    int64_t full_revision = -1;   ///< the revocation revision the full CRL reflects
+    int64_t delta_revision = -1;  ///< the revocation revision the delta CRL reflects (at least)
   };
-  pki::Result<void> publish(const CertificateAuthority& ca, int64_t revision, std::time_t now);
+  pki::Result<void> publishFull(const CertificateAuthority& ca, int64_t revision, std::time_t now);
   pki::Result<std::shared_ptr<PublishedCrl>> makeDelta(const CertificateAuthority& ca,
                                                        int64_t base_number, int64_t base_revision,
                                                        std::time_t now);
-  void loop();
+  /** Publishes delta unless a delta with a higher number (so fresher data) is out already. */
+  void putDelta(const std::string& ca_name, std::shared_ptr<const PublishedCrl> delta,
+                int64_t revision);
+  void loop(pki::Result<void> (CrlPublisher::*step)());
 
   std::map<std::string, std::shared_ptr<CertificateAuthority>> cas_;
   store::RevocationStore& store_;
@@ -102,12 +119,14 @@ class CrlPublisher {
 
   mutable std::mutex mu_;  ///< guards published_
   std::map<std::string, Published> published_;
-  std::mutex refresh_mu_;  ///< one refresh at a time
+  std::mutex delta_mu_;  ///< one refreshDeltas() at a time
+  std::mutex full_mu_;   ///< one refreshFull() at a time
 
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::thread delta_thread_;
+  std::thread full_thread_;
 };
 
 }  // namespace enroll::ca

@@ -144,14 +144,37 @@ TEST_F(CrlPublisherTest, RepublishesOnlyOnChangeOrWhenHalfTheValidityHasPassed) 
   clock_.advance(49);
   ASSERT_TRUE(publisher.refresh());
   EXPECT_EQ(1, full(publisher).number);
-  clock_.advance(1);  // half the delta's 100 s
+  clock_.advance(1);  // half the delta's 100 s: a new delta, the full CRL stays
   ASSERT_TRUE(publisher.refresh());
-  EXPECT_EQ(4, full(publisher).number);
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(3, delta(publisher).number);
+  EXPECT_EQ(1, delta(publisher).delta_base);
+  clock_.advance(449);  // the delta is due again, the full CRL not yet
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(4, delta(publisher).number);
+  clock_.advance(1);  // half the full CRL's 1000 s: the full CRL (5) and a delta above it (6)
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(5, full(publisher).number);
+  EXPECT_EQ(6, delta(publisher).number);
   // After delta_base_seconds, a new full CRL becomes the base.
   clock_.advance(10000);
   ASSERT_TRUE(publisher.refresh());
   auto d = delta(publisher);
   EXPECT_EQ(full(publisher).number, d.delta_base);
+}
+
+TEST_F(CrlPublisherTest, ARowWithASerialThatIsNotHexIsAnErrorAndTheOldCrlsStay) {
+  CrlPublisher publisher({ca_}, *store_, clock_, settings_);
+  ASSERT_TRUE(publisher.refresh());
+  issue("not-hex", "D9");
+  ASSERT_TRUE(store_->setCertificateStatus("not-hex", CertStatus::kRevoked, 1, clock_.now()));
+  auto done = publisher.refresh();
+  ASSERT_FALSE(done);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, done.error().code);
+  EXPECT_NE(std::string::npos, done.error().detail.find("not-hex")) << done.error().detail;
+  EXPECT_EQ(1, full(publisher).number);
+  EXPECT_EQ(2, delta(publisher).number);
 }
 
 TEST_F(CrlPublisherTest, TheBackgroundThreadPublishesACommitWithinASecond) {
