@@ -359,6 +359,30 @@ TEST_F(EnrollmentService, AHeldScepRequestCarriesItsTransactionBinding) {
   EXPECT_EQ(1u, store_->listPending()->size());
 }
 
+TEST_F(EnrollmentService, IssuedKeysKeepTheCsrsSubjectPublicKeyInfoAndAnInMemoryKey) {
+  // RSA keys take a faster encoding path than the others (CertificateBuilder::publicKey): both
+  // must give the CSR's exact SubjectPublicKeyInfo and a usable X509_get0_pubkey.
+  editDefault([](ca::Label& l) {
+    l.policy.scep_challenge = pki::SecretString("line-secret");
+    l.profile.allowed_keys = {pki::KeyType::kRsa2048, pki::KeyType::kEcP256};
+  });
+  for (auto type : {pki::KeyType::kRsa2048, pki::KeyType::kEcP256}) {
+    auto key = *pki::PrivateKey::generate(type);
+    auto req = scepRequest(key, "tx-key-" + pki::describeKey(key.native()), pki::Bytes(16, 9));
+    auto r = service_->enroll(req);
+    ASSERT_TRUE(r) << r.error().toString();
+    const pki::Certificate& cert = *r->certificate;
+    EXPECT_EQ(req.csr.publicKeyDer(), cert.publicKeyDer());
+    EVP_PKEY* in_memory = X509_get0_pubkey(cert.native());
+    ASSERT_NE(nullptr, in_memory);
+    EXPECT_EQ(1, EVP_PKEY_eq(in_memory, key.native()));
+    auto reread = pki::Certificate::fromDer(cert.toDer());
+    ASSERT_TRUE(reread);
+    EXPECT_EQ(req.csr.publicKeyDer(), reread->publicKeyDer());
+    EXPECT_TRUE(reread->isSignedBy(ca_->certificate()));
+  }
+}
+
 class EnrollmentTokens : public CoreFixture {
  protected:
   std::string makeToken(const std::string& label, const std::string& device, std::time_t expires) {
