@@ -43,6 +43,25 @@ struct PeerCredentials {
   std::string peer_address;
 };
 
+/**
+ * Once-only facts a message protocol asks the issuance core to commit in the same transaction as
+ * the certificate (or the held request), so that one write does it all and a lost race refuses
+ * the request instead of issuing twice. SCEP fills it (RFC 8894 3.2.1: transactionID and
+ * senderNonce); EST and EST-coaps, protected by TLS and DTLS, leave it empty.
+ */
+struct ReplayGuard {
+  /** The client's transaction identifier; empty: no guard at all. */
+  std::string transaction_id;
+  /** Must never have been committed with this transaction_id: a second one is a replay and is
+   * refused (InvalidArgument). Empty: no nonce check. */
+  pki::Bytes nonce;
+  /** Binds transaction_id, on the request's label, to the CSR's public key (SHA-256 of the SPKI):
+   * refused (InvalidArgument) when it is bound to another key already. */
+  bool bind_transaction = false;
+
+  bool empty() const { return transaction_id.empty(); }
+};
+
 /** One enrollment request, protocol-neutral. */
 struct EnrollmentRequest {
   Protocol protocol = Protocol::kEst;
@@ -52,6 +71,8 @@ struct EnrollmentRequest {
   PeerCredentials credentials;
   /** Key type for kServerKeyGen; the label's profile default when empty. */
   std::optional<pki::KeyType> server_key_type;
+  /** Committed with the issuance or the held request; empty for EST and EST-coaps. */
+  ReplayGuard replay_guard;
 };
 
 /** The outcome of an accepted request. */

@@ -288,7 +288,8 @@ CoapsResponse EstCoapsService::enroll(const CoapsPath& path, const CoapsRequest&
                                           : Operation::kEnroll,
                                     std::move(csr).value(),
                                     request.credentials,
-                                    std::nullopt};
+                                    std::nullopt,
+                                    {}};
   auto result = enroller_.enroll(req);
   if (!result) return errorResponse(result.error(), max_age);
 

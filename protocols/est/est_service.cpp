@@ -263,9 +263,13 @@ EstResponse EstService::enroll(const EstPath& path, const EstRequest& request) c
   auto csr = pki::CertificateRequest::fromDer(der);
   if (!csr) return errorResponse(csr.error(), info->basic_realm);
 
-  enrollment::EnrollmentRequest req{enrollment::Protocol::kEst, path.label,
-                                    Operation::kEnroll,         std::move(csr).value(),
-                                    request.credentials,        std::nullopt};
+  enrollment::EnrollmentRequest req{enrollment::Protocol::kEst,
+                                    path.label,
+                                    Operation::kEnroll,
+                                    std::move(csr).value(),
+                                    request.credentials,
+                                    std::nullopt,
+                                    {}};
   if (path.operation == EstOperation::kSimpleReEnroll) req.operation = Operation::kReEnroll;
   if (path.operation == EstOperation::kServerKeyGen) req.operation = Operation::kServerKeyGen;
 

@@ -25,17 +25,27 @@ class ScepDirectory {
   /** GetCRL: the DER of the current CRL of a label's CA; NotFound when there is none. */
   virtual pki::Result<pki::Bytes> currentCrlDer(std::string_view label) = 0;
 
+  /** What the directory knows of a transactionID before an enrollment is worked on. */
+  struct Transaction {
+    /** SHA-256 (lower-case hex) of the public key the transactionID is bound to; empty: none. */
+    std::string public_key_sha256;
+    /** This (transactionID, senderNonce) pair was seen before: the message is a replay. */
+    bool nonce_seen = false;
+  };
+
   /**
-   * Records that a transactionID belongs to a public key (SHA-256 of the CSR's
-   * SubjectPublicKeyInfo, lower-case hex). Returns false when the transactionID is already bound
-   * to another key. The binding also lets poll() find a pending enrollment by its key.
+   * Reads (never writes) the binding of a transactionID on a label and whether the senderNonce
+   * was seen with it. An early answer only: the Enroller commits the nonce and the binding with
+   * the issuance or the held request (EnrollmentRequest::replay_guard), which is what holds
+   * against concurrent copies of a message.
    */
-  virtual pki::Result<bool> bindTransaction(std::string_view label, std::string_view transaction_id,
-                                            std::string_view public_key_sha256) = 0;
+  virtual pki::Result<Transaction> transaction(std::string_view label,
+                                               std::string_view transaction_id,
+                                               const pki::Bytes& sender_nonce) = 0;
 
   /**
    * CertPoll, or a PKCSReq sent again: the state of the enrollment that was held for approval
-   * under this transactionID (its key is the one bindTransaction() recorded): issued (with the
+   * under this transactionID (its key is the one the held request bound): issued (with the
    * certificate), still pending, or the error that refused it (PermissionDenied when an operator
    * rejected it). NotFound when no enrollment under this transactionID was ever held.
    */
@@ -43,7 +53,8 @@ class ScepDirectory {
                                                          std::string_view transaction_id) = 0;
 
   /**
-   * Remembers a (transactionID, senderNonce) pair. Returns false when it was seen before: the
+   * Remembers a (transactionID, senderNonce) pair for a message that commits nothing else
+   * (CertPoll, GetCert, GetCRL, a resent held request). Returns false when it was seen before: the
    * message is a replay. Entries may expire after a day.
    */
   virtual pki::Result<bool> rememberNonce(std::string_view transaction_id,

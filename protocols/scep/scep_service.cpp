@@ -191,10 +191,14 @@ ScepHttpResponse ScepService::pkiOperation(const Label& label,
   if (msg->refusal)
     return reply(label, *msg, Answer::refuse(msg->refusal->fail_info, msg->refusal->reason));
 
-  auto fresh = directory_->rememberNonce(msg->transaction_id, msg->sender_nonce);
-  if (!fresh) return reply(label, *msg, Answer::refuse(fresh.error()));
-  if (!*fresh)
-    return reply(label, *msg, Answer::refuse(FailInfo::kBadRequest, "replayed senderNonce"));
+  // An enrollment commits its senderNonce with the certificate (EnrollmentRequest::replay_guard);
+  // every other message records it here.
+  if (msg->type != MessageType::kPKCSReq && msg->type != MessageType::kRenewalReq) {
+    auto fresh = directory_->rememberNonce(msg->transaction_id, msg->sender_nonce);
+    if (!fresh) return reply(label, *msg, Answer::refuse(fresh.error()));
+    if (!*fresh)
+      return reply(label, *msg, Answer::refuse(FailInfo::kBadRequest, "replayed senderNonce"));
+  }
   return reply(label, *msg, dispatch(label, *msg, request.peer));
 }
 
@@ -221,12 +225,15 @@ ScepService::Answer ScepService::enroll(const Label& label, const PkiMessage& ms
   auto csr = pki::CertificateRequest::fromDer(msg.message_data);
   if (!csr) return Answer::refuse(FailInfo::kBadRequest, "messageData is not a PKCS#10 request");
 
-  // The transactionID is bound to the request's key by recording it (clients hash the key in
-  // different ways, or not at all): the same transactionID with another key is refused.
-  auto bound = directory_->bindTransaction(label.name, msg.transaction_id,
-                                           pki::hexEncode(pki::sha256(csr->publicKeyDer())));
-  if (!bound) return Answer::refuse(bound.error());
-  if (!*bound)
+  // The transactionID is bound to the request's key (clients hash the key in different ways, or
+  // not at all): the same transactionID with another key is refused. This read answers a plain
+  // replay early; the Enroller commits the nonce and the binding with the certificate (or the
+  // held request), where a unique key refuses a concurrent copy of the message.
+  const std::string key = pki::hexEncode(pki::sha256(csr->publicKeyDer()));
+  auto known = directory_->transaction(label.name, msg.transaction_id, msg.sender_nonce);
+  if (!known) return Answer::refuse(known.error());
+  if (known->nonce_seen) return Answer::refuse(FailInfo::kBadRequest, "replayed senderNonce");
+  if (!known->public_key_sha256.empty() && known->public_key_sha256 != key)
     return Answer::refuse(FailInfo::kBadRequest, "transactionID already used with another key");
 
   enrollment::EnrollmentRequest request{enrollment::Protocol::kScep,
@@ -234,7 +241,8 @@ ScepService::Answer ScepService::enroll(const Label& label, const PkiMessage& ms
                                         enrollment::Operation::kEnroll,
                                         std::move(*csr),
                                         {},
-                                        std::nullopt};
+                                        std::nullopt,
+                                        {msg.transaction_id, msg.sender_nonce, true}};
   request.credentials.peer_address = peer;
   if (!msg.signer_self_signed) request.credentials.message_signer = msg.signer;
   // RFC 8894 3.3.1: RenewalReq is signed by the certificate being renewed. certmonger renews
@@ -247,8 +255,14 @@ ScepService::Answer ScepService::enroll(const Label& label, const PkiMessage& ms
   }
   if (signed_by_ours) {
     request.operation = enrollment::Operation::kReEnroll;
-  } else if (auto held = heldEnrollment(label, msg)) {
-    return std::move(*held);
+  } else if (!known->public_key_sha256.empty()) {
+    // The transactionID was used before with this key: certmonger polls a held request by
+    // sending the same PKCSReq again. Nothing else commits this message's nonce: record it now.
+    auto fresh = directory_->rememberNonce(msg.transaction_id, msg.sender_nonce);
+    if (!fresh) return Answer::refuse(fresh.error());
+    if (!*fresh) return Answer::refuse(FailInfo::kBadRequest, "replayed senderNonce");
+    request.replay_guard.nonce.clear();
+    if (auto held = heldEnrollment(label, msg)) return std::move(*held);
   }
   Answer answer = Answer::fromEnrollment(enroller_->enroll(request));
   answer.outcome =

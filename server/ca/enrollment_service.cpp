@@ -71,6 +71,25 @@ static TemplateValues valuesFor(const provisioning::Identity& identity, const st
   return v;
 }
 
+/**
+ * The store's form of a request's ReplayGuard: the binding is to the CSR's key (SHA-256 of its
+ * SubjectPublicKeyInfo as sent, which names the held request too) on the request's label.
+ */
+static store::TransactionGuard guardOf(const EnrollmentRequest& request, std::string key,
+                                       std::time_t at) {
+  store::TransactionGuard g;
+  const auto& rg = request.replay_guard;
+  if (rg.empty()) return g;
+  g.label = request.label;
+  g.transaction_id = rg.transaction_id;
+  if (!rg.nonce.empty()) g.nonce_hex = pki::hexEncode(rg.nonce);
+  if (rg.bind_transaction)
+    g.public_key_sha256 =
+        key.empty() ? pki::hexEncode(pki::sha256(request.csr.publicKeyDer())) : std::move(key);
+  g.at = at;
+  return g;
+}
+
 /** RFC 7030 4.2.2: a re-enrollment keeps the subject and SANs of the certificate it renews. */
 static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr,
                                         const pki::Certificate& current) {
@@ -125,9 +144,10 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
                                                       std::string* pending_id) {
   // The same CSR public key on the same label is the same request (RFC 7030 4.2.3: the client
   // repeats the request after Retry-After).
-  std::string id = (label.name.empty() ? "default" : label.name) + "/" +
-                   pki::hexEncode(pki::sha256(request.csr.publicKeyDer()));
+  const std::string key = pki::hexEncode(pki::sha256(request.csr.publicKeyDer()));
+  std::string id = (label.name.empty() ? "default" : label.name) + "/" + key;
   *pending_id = id;
+  const store::TransactionGuard guard = guardOf(request, key, clock_.now());
   EnrollmentResult pending;
   pending.status = EnrollmentResult::Status::kPending;
   pending.retry_after_seconds = label.retry_after_seconds;
@@ -140,16 +160,20 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
     record.id = id;
     record.label = label.name;
     record.device_id = identity.device_id;
-    record.transaction_id = pki::hexEncode(pki::sha256(request.csr.publicKeyDer()));
+    record.transaction_id = key;
     record.csr_der = request.csr.toDer();
-    record.created_at = clock_.now();
-    auto inserted = store_.insertPending(record);
+    record.created_at = guard.at;
+    // The guard (SCEP: nonce and transactionID binding, by which CertPoll finds the request)
+    // is committed with the held request, in one transaction.
+    auto inserted = store_.commitPending(record, guard);
     if (!inserted && inserted.error().code != ErrorCode::kAlreadyExists)
       return std::move(inserted).error();
     return pending;
   }
   switch (existing->state) {
     case store::PendingRecord::State::kPending:
+      // Asked again, maybe under a new transactionID: bind that one too, so that it polls.
+      if (!guard.empty()) ENROLL_CHECK(store_.commitTransactionGuard(guard));
       return pending;
     case store::PendingRecord::State::kRejected:
       return makeError(ErrorCode::kPermissionDenied, "the request was rejected by an operator");
@@ -223,6 +247,7 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
                                  : "station:" + identity.station};
     issuance.pending_id = pending_id;
     issuance.token_hash = identity.token_hash;
+    issuance.guard = guardOf(request, {}, now);
     auto committed = store_.commitIssuance(issuance);
     if (!committed) {
       // A serial collision (2^-126 per pair) is retried with a fresh serial; anything else fails.

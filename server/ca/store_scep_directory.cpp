@@ -27,11 +27,12 @@ pki::Result<pki::Bytes> StoreScepDirectory::currentCrlDer(std::string_view label
   return ca->signCrl(entries, now, 86400, static_cast<int64_t>(now));
 }
 
-pki::Result<bool> StoreScepDirectory::bindTransaction(std::string_view label,
-                                                      std::string_view transaction_id,
-                                                      std::string_view public_key_sha256) {
-  return store_.bindScepTransaction(std::string(label), std::string(transaction_id),
-                                    std::string(public_key_sha256), clock_.now());
+pki::Result<scep::ScepDirectory::Transaction> StoreScepDirectory::transaction(
+    std::string_view label, std::string_view transaction_id, const pki::Bytes& sender_nonce) {
+  ENROLL_TRY(store::ScepTransactionState state,
+             store_.scepTransactionState(std::string(label), std::string(transaction_id),
+                                         pki::hexEncode(sender_nonce)));
+  return Transaction{std::move(state.public_key_sha256), state.nonce_seen};
 }
 
 pki::Result<enrollment::EnrollmentResult> StoreScepDirectory::poll(
@@ -59,7 +60,8 @@ pki::Result<enrollment::EnrollmentResult> StoreScepDirectory::poll(
                                           enrollment::Operation::kEnroll,
                                           std::move(csr),
                                           {},
-                                          std::nullopt};
+                                          std::nullopt,
+                                          {}};
       return enroller_.enroll(again);
     }
   }

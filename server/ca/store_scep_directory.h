@@ -17,8 +17,8 @@ class StoreScepDirectory final : public scep::ScepDirectory {
   void setCrlPublisher(const CrlPublisher* publisher) { publisher_ = publisher; }
   /** The published full CRL, or (without a publisher) one made now, numbered by time. */
   pki::Result<pki::Bytes> currentCrlDer(std::string_view label) override;
-  pki::Result<bool> bindTransaction(std::string_view label, std::string_view transaction_id,
-                                    std::string_view public_key_sha256) override;
+  pki::Result<Transaction> transaction(std::string_view label, std::string_view transaction_id,
+                                       const pki::Bytes& sender_nonce) override;
   pki::Result<enrollment::EnrollmentResult> poll(std::string_view label,
                                                  std::string_view transaction_id) override;
   pki::Result<bool> rememberNonce(std::string_view transaction_id,

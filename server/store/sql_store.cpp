@@ -584,14 +584,20 @@ Result<PendingRecord> SqlStore::findPendingByTransaction(const std::string& labe
   });
 }
 
+namespace {
+void insertPendingRow(Poco::Data::Session& s, const PendingRecord& p) {
+  Poco::Data::BLOB csr(p.csr_der.data(), p.csr_der.size());
+  Int64 created = p.created_at, decided = p.decided_at;
+  s << "INSERT INTO pending_requests (" << kPendingColumns
+    << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      bind(p.id), bind(p.label), bind(p.device_id), bind(p.transaction_id), bind(csr),
+      bind(pendingStateName(p.state)), bind(created), bind(decided), bind(p.serial), now;
+}
+}  // namespace
+
 Result<void> SqlStore::insertPending(const PendingRecord& p) {
   return write<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
-    Poco::Data::BLOB csr(p.csr_der.data(), p.csr_der.size());
-    Int64 created = p.created_at, decided = p.decided_at;
-    s << "INSERT INTO pending_requests (" << kPendingColumns
-      << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        bind(p.id), bind(p.label), bind(p.device_id), bind(p.transaction_id), bind(csr),
-        bind(pendingStateName(p.state)), bind(created), bind(decided), bind(p.serial), now;
+    insertPendingRow(s, p);
     return pki::ok();
   });
 }
@@ -649,20 +655,41 @@ Result<void> SqlStore::putCredential(const BasicCredentialRecord& c) {
 
 // ---- SCEP state
 
-Result<bool> SqlStore::bindScepTransaction(const std::string& label,
-                                           const std::string& transaction_id,
-                                           const std::string& public_key_sha256, std::time_t at) {
-  return write<bool>("bind scep transaction", [&](Poco::Data::Session& s) -> Result<bool> {
-    Int64 when = at;
-    s << "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256, created_at)"
-         " VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO NOTHING",
-        bind(label), bind(transaction_id), bind(public_key_sha256), bind(when), now;
-    std::string bound;
-    s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND transaction_id = ?",
-        into(bound), bind(label), bind(transaction_id), now;
-    return bound == public_key_sha256;
-  });
+namespace {
+/**
+ * Records a TransactionGuard inside the caller's transaction. Both checks are unique keys that
+ * hold at commit, not a read before the write: of two concurrent identical messages, one
+ * commits and the other finds the row. Returns the refusal; the caller rolls back.
+ */
+std::optional<pki::Error> applyGuard(Poco::Data::Session& s, const TransactionGuard& g) {
+  if (g.empty()) return std::nullopt;
+  Int64 at = g.at;
+  if (!g.nonce_hex.empty()) {
+    Poco::Data::Statement nonce(s);
+    nonce << "INSERT INTO scep_nonces (transaction_id, nonce, seen_at) VALUES (?, ?, ?)"
+             " ON CONFLICT (transaction_id, nonce) DO NOTHING",
+        bind(g.transaction_id), bind(g.nonce_hex), bind(at);
+    if (nonce.execute() != 1) {
+      return makeError(ErrorCode::kInvalidArgument, "replayed senderNonce",
+                       "transactionID " + g.transaction_id + " nonce " + g.nonce_hex);
+    }
+  }
+  if (!g.public_key_sha256.empty()) {
+    // Inserted, or kept when bound to the same key (1 row); bound to another key: 0 rows.
+    Poco::Data::Statement binding(s);
+    binding << "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256,"
+               " created_at) VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO UPDATE"
+               " SET created_at = scep_transactions.created_at"
+               " WHERE scep_transactions.public_key_sha256 = excluded.public_key_sha256",
+        bind(g.label), bind(g.transaction_id), bind(g.public_key_sha256), bind(at);
+    if (binding.execute() != 1) {
+      return makeError(ErrorCode::kInvalidArgument, "transactionID already used with another key",
+                       "transactionID " + g.transaction_id);
+    }
+  }
+  return std::nullopt;
 }
+}  // namespace
 
 Result<std::string> SqlStore::scepTransactionKey(const std::string& label,
                                                  const std::string& transaction_id) {
@@ -684,6 +711,42 @@ Result<bool> SqlStore::rememberScepNonce(const std::string& transaction_id,
           " ON CONFLICT (transaction_id, nonce) DO NOTHING",
         bind(transaction_id), bind(nonce_hex), bind(when);
     return st.execute() == 1;
+  });
+}
+
+Result<ScepTransactionState> SqlStore::scepTransactionState(const std::string& label,
+                                                            const std::string& transaction_id,
+                                                            const std::string& nonce_hex) {
+  return run<ScepTransactionState>(
+      "scep transaction", [&](Poco::Data::Session& s) -> Result<ScepTransactionState> {
+        ScepTransactionState state;
+        std::vector<std::string> keys;
+        s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND"
+             " transaction_id = ?",
+            into(keys), bind(label), bind(transaction_id), now;
+        if (!keys.empty()) state.public_key_sha256 = keys.front();
+        int seen = 0;
+        s << "SELECT COUNT(*) FROM scep_nonces WHERE transaction_id = ? AND nonce = ?", into(seen),
+            bind(transaction_id), bind(nonce_hex), now;
+        state.nonce_seen = seen > 0;
+        return state;
+      });
+}
+
+Result<void> SqlStore::commitTransactionGuard(const TransactionGuard& guard) {
+  return write<void>("commit scep guard", [&](Poco::Data::Session& s) -> Result<void> {
+    s.begin();
+    try {
+      if (auto refused = applyGuard(s, guard)) {
+        s.rollback();
+        return *std::move(refused);
+      }
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return pki::ok();
   });
 }
 
@@ -911,6 +974,10 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
     const CertificateRecord& c = issuance.certificate;
     s.begin();
     try {
+      if (auto refused = applyGuard(s, issuance.guard)) {
+        s.rollback();
+        return *std::move(refused);
+      }
       insertCertificate(s, c);
       Int64 at = c.issued_at;
       std::string enrolled = deviceStateName(DeviceState::kEnrolled);
@@ -946,6 +1013,24 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
             bind(c.serial), bind(at), bind(issuance.pending_id), now;
       }
       insertEvent(s, issuance.event);
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return pki::ok();
+  });
+}
+
+Result<void> SqlStore::commitPending(const PendingRecord& record, const TransactionGuard& guard) {
+  return write<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
+    s.begin();
+    try {
+      if (auto refused = applyGuard(s, guard)) {
+        s.rollback();
+        return *std::move(refused);
+      }
+      insertPendingRow(s, record);
       s.commit();
     } catch (...) {
       s.rollback();

@@ -53,12 +53,14 @@ class SqlStore final : public Store {
   Result<BasicCredentialRecord> findCredential(const std::string& username) override;
   Result<void> putCredential(const BasicCredentialRecord& c) override;
 
-  Result<bool> bindScepTransaction(const std::string& label, const std::string& transaction_id,
-                                   const std::string& public_key_sha256, std::time_t at) override;
   Result<std::string> scepTransactionKey(const std::string& label,
                                          const std::string& transaction_id) override;
+  Result<ScepTransactionState> scepTransactionState(const std::string& label,
+                                                    const std::string& transaction_id,
+                                                    const std::string& nonce_hex) override;
   Result<bool> rememberScepNonce(const std::string& transaction_id, const std::string& nonce_hex,
                                  std::time_t at) override;
+  Result<void> commitTransactionGuard(const TransactionGuard& guard) override;
   Result<void> expireScepState(std::time_t before) override;
 
   Result<void> insertTokens(const std::vector<TokenRecord>& tokens) override;
@@ -80,6 +82,7 @@ class SqlStore final : public Store {
   Result<std::vector<AuditEntry>> auditEntries(int64_t after_seq, int limit) override;
 
   Result<void> commitIssuance(const Issuance& issuance) override;
+  Result<void> commitPending(const PendingRecord& record, const TransactionGuard& guard) override;
   Result<int> schemaVersion() override;
 
   // RevocationStore: defined in sql_revocation_store.cpp.

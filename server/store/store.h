@@ -184,21 +184,48 @@ class AuditLog {
   virtual Result<std::vector<AuditEntry>> auditEntries(int64_t after_seq, int limit) = 0;
 };
 
+/**
+ * Once-only records of a message protocol (SCEP, RFC 8894 3.2.1), committed in the same
+ * transaction as an issuance or a held request: the (transactionID, nonce) pair must be new, and
+ * the transactionID may be bound to one public key only.
+ */
+struct TransactionGuard {
+  std::string label;
+  std::string transaction_id;
+  std::string nonce_hex;          ///< empty: no nonce to record
+  std::string public_key_sha256;  ///< empty: no binding to record
+  std::time_t at = 0;
+
+  bool empty() const { return transaction_id.empty(); }
+};
+
+/** What the store knows about a transactionID, read before a request is worked on. */
+struct ScepTransactionState {
+  /** The public key (SHA-256 hex) the transactionID is bound to; empty when unbound. */
+  std::string public_key_sha256;
+  /** The (transactionID, nonce) pair asked about was recorded before: a replay. */
+  bool nonce_seen = false;
+};
+
 /** Small records SCEP keeps (RFC 8894): transaction bindings and seen nonces. */
 class ScepStateStore {
  public:
   virtual ~ScepStateStore() = default;
-  /** Binds a transactionID to a public key; false when it is bound to another key already. */
-  virtual Result<bool> bindScepTransaction(const std::string& label,
-                                           const std::string& transaction_id,
-                                           const std::string& public_key_sha256,
-                                           std::time_t at) = 0;
   /** The public key (SHA-256 hex) a transactionID is bound to; NotFound. */
   virtual Result<std::string> scepTransactionKey(const std::string& label,
                                                  const std::string& transaction_id) = 0;
+  /** The binding of a transactionID and whether (transactionID, nonce) was seen; reads only. */
+  virtual Result<ScepTransactionState> scepTransactionState(const std::string& label,
+                                                            const std::string& transaction_id,
+                                                            const std::string& nonce_hex) = 0;
   /** Remembers (transactionID, nonce); false when seen before (a replay). */
   virtual Result<bool> rememberScepNonce(const std::string& transaction_id,
                                          const std::string& nonce_hex, std::time_t at) = 0;
+  /**
+   * Commits a guard on its own (a request answered without a new record). InvalidArgument when the
+   * nonce was seen or the transactionID is bound to another key; nothing is recorded then.
+   */
+  virtual Result<void> commitTransactionGuard(const TransactionGuard& guard) = 0;
   /** Forgets nonces and unused bindings older than before. */
   virtual Result<void> expireScepState(std::time_t before) = 0;
 };
@@ -214,6 +241,8 @@ struct Issuance {
    * and the whole issuance fails (PermissionDenied) if it was used or revoked meanwhile.
    */
   std::string token_hash;
+  /** Committed with the certificate; when it fails (InvalidArgument) nothing is committed. */
+  TransactionGuard guard;
 };
 
 /** All of the above over one database. */
@@ -235,6 +264,12 @@ class Store : public CertificateStore,
    * serial.
    */
   virtual Result<void> commitIssuance(const Issuance& issuance) = 0;
+  /**
+   * Inserts a held request and its guard in one transaction (AlreadyExists for a duplicate id,
+   * InvalidArgument when the guard fails; nothing is recorded then).
+   */
+  virtual Result<void> commitPending(const PendingRecord& record,
+                                     const TransactionGuard& guard) = 0;
   /** The schema version now in the database. */
   virtual Result<int> schemaVersion() = 0;
 };

@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "server/ca/certificate_builder.h"
 #include "server/ca/profile.h"
@@ -194,6 +197,75 @@ TEST_F(ScepAgainstEnrolld, CertPollGetsTheCertificateOnceApproved) {
   ASSERT_EQ(0, run(enrolldBinary() + " pending " + dir_ + " approve " + id, &list)) << list;
   poll.sender_nonce = *pki::randomBytes(16);
   auto done = exchange(poll, d, "/scep/approval");
+  ASSERT_EQ("0", done.pki_status) << done.fail_info;
+  ASSERT_EQ(1u, done.certificates.size());
+  EXPECT_EQ(d.key.publicKeyDer(), done.certificates[0].publicKeyDer());
+}
+
+TEST_F(ScepAgainstEnrolld, ConcurrentCopiesOfOneMessageGetOneCertificate) {
+  // The same PKCSReq (transactionID and senderNonce) posted by several clients at once: the
+  // nonce is committed with the certificate under a unique key, so exactly one copy is issued
+  // and the others are refused with badRequest, whichever check catches them.
+  constexpr int kCopies = 4;
+  Device d;
+  auto m = message(d, 19, d.csr("CAM-7", challenge_), "tx-concurrent");
+  const pki::Bytes der = st::buildPkiMessage(m);
+  std::vector<pki::Bytes> replies(kCopies);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCopies; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kCopies) std::this_thread::yield();
+      replies[static_cast<size_t>(i)] = postPkiOperation(http_port_, "/scep", der);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int issued = 0, refused = 0;
+  for (const auto& reply : replies) {
+    ASSERT_FALSE(reply.empty());
+    auto rep = st::readCertRep(reply, *ra_, m.signer, d.key);
+    EXPECT_TRUE(rep.signature_ok);
+    if (rep.pki_status == "0") {
+      ++issued;
+      EXPECT_EQ(1u, rep.certificates.size());
+    } else {
+      ++refused;
+      EXPECT_EQ("2", rep.pki_status);
+      EXPECT_EQ("2", rep.fail_info);  // badRequest
+    }
+  }
+  EXPECT_EQ(1, issued);
+  EXPECT_EQ(kCopies - 1, refused);
+}
+
+TEST_F(ScepAgainstEnrolld, AHeldRequestCarriesItsTransactionBinding) {
+  // The binding of the transactionID to the key is committed with the held request: another key
+  // under that transactionID is refused, the same request sent again is answered from the held
+  // one (certmonger's way of polling), a replay of that is refused, and CertPoll finds it.
+  Device d, other;
+  auto first = message(d, 19, d.csr("CAM-8", challenge_), "tx-held");
+  ASSERT_EQ("3", exchange(first, d, "/scep/approval").pki_status);
+
+  auto hijack = exchange(message(other, 19, other.csr("CAM-8", challenge_), "tx-held"), other,
+                         "/scep/approval");
+  EXPECT_EQ("2", hijack.pki_status);
+  EXPECT_EQ("2", hijack.fail_info);  // badRequest: the transactionID belongs to another key
+
+  auto resent = first;
+  resent.sender_nonce = *pki::randomBytes(16);
+  EXPECT_EQ("3", exchange(resent, d, "/scep/approval").pki_status);
+  auto replayed = exchange(resent, d, "/scep/approval");
+  EXPECT_EQ("2", replayed.pki_status);
+  EXPECT_EQ("2", replayed.fail_info);
+
+  std::string list;
+  ASSERT_EQ(0, run(enrolldBinary() + " pending " + dir_ + " list", &list));
+  EXPECT_EQ(1, std::count(list.begin(), list.end(), '\n')) << list;  // one held request only
+  std::string id = list.substr(0, list.find('\t'));
+  ASSERT_EQ(0, run(enrolldBinary() + " pending " + dir_ + " approve " + id, &list)) << list;
+  auto done = exchange(message(d, 20, st::issuerAndSubject(*issuing_, "CAM-8"), "tx-held"), d,
+                       "/scep/approval");
   ASSERT_EQ("0", done.pki_status) << done.fail_info;
   ASSERT_EQ(1u, done.certificates.size());
   EXPECT_EQ(d.key.publicKeyDer(), done.certificates[0].publicKeyDer());

@@ -2,6 +2,10 @@
 // by adding a backend type to StoreBackends.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
+#include <thread>
+
 #include "server/store/sql_store.h"
 #include "server/store/sqlite/sqlite_dialect.h"
 #include "tests/support/enrolld_process.h"
@@ -180,6 +184,104 @@ TYPED_TEST(StoreConformance, ConsumesATokenOnlyOnceWithItsIssuance) {
   EXPECT_EQ(1, this->store_->findDevice("D1")->enroll_count);
   EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->revokeToken("h1", 20).error().code);
   EXPECT_EQ(1u, this->store_->listTokens("")->size());
+}
+
+// ---- SCEP transaction guard (RFC 8894 3.2.1): committed with the issuance or the held request
+
+TransactionGuard scepGuard(const std::string& tx, const std::string& nonce,
+                           const std::string& key) {
+  return TransactionGuard{"", tx, nonce, key, 150};
+}
+
+TYPED_TEST(StoreConformance, RefusesAReplayedGuardAtCommitAndIssuesNothing) {
+  auto first = this->issuance("f001", "S1");
+  first.guard = scepGuard("tx-1", "n1", "key-a");
+  ASSERT_TRUE(this->store_->commitIssuance(first));
+  auto state = this->store_->scepTransactionState("", "tx-1", "n1");
+  ASSERT_TRUE(state) << state.error().toString();
+  EXPECT_EQ("key-a", state->public_key_sha256);
+  EXPECT_TRUE(state->nonce_seen);
+  EXPECT_EQ("key-a", this->store_->scepTransactionKey("", "tx-1").value());
+
+  // The same message again, as a concurrent copy that passed every read would commit it.
+  auto replay = this->issuance("f002", "S1");
+  replay.guard = scepGuard("tx-1", "n1", "key-a");
+  auto refused = this->store_->commitIssuance(replay);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, refused.error().code);
+  EXPECT_NE(std::string::npos, refused.error().message.find("replayed"));
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCertificate("f002").error().code);
+  EXPECT_EQ(1, this->store_->findDevice("S1")->enroll_count);
+
+  // A new nonce with the same key is no replay; another key under the transactionID is refused,
+  // and its nonce is not recorded.
+  auto again = this->issuance("f003", "S1");
+  again.guard = scepGuard("tx-1", "n2", "key-a");
+  ASSERT_TRUE(this->store_->commitIssuance(again));
+  auto other = this->issuance("f004", "S2");
+  other.guard = scepGuard("tx-1", "n3", "key-b");
+  auto wrong_key = this->store_->commitIssuance(other);
+  ASSERT_FALSE(wrong_key);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, wrong_key.error().code);
+  EXPECT_NE(std::string::npos, wrong_key.error().message.find("another key"));
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findCertificate("f004").error().code);
+  EXPECT_FALSE(this->store_->scepTransactionState("", "tx-1", "n3")->nonce_seen);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findDevice("S2").error().code);
+}
+
+TYPED_TEST(StoreConformance, OfTwoConcurrentIdenticalGuardsOneCommits) {
+  // Both writers start together: a read-then-write check would let both through.
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string tx = "tx-c" + std::to_string(round);
+    std::atomic<int> ready{0};
+    std::array<Result<void>, 2> results;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        auto i = this->issuance("c" + std::to_string(round) + std::to_string(t), "C1");
+        i.guard = scepGuard(tx, "same-nonce", "key-c");
+        ready.fetch_add(1);
+        while (ready.load() < 2) std::this_thread::yield();
+        results[static_cast<size_t>(t)] = this->store_->commitIssuance(i);
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_NE(static_cast<bool>(results[0]), static_cast<bool>(results[1])) << "round " << round;
+    for (const auto& r : results) {
+      if (!r) {
+        EXPECT_EQ(pki::ErrorCode::kInvalidArgument, r.error().code) << r.error().toString();
+      }
+    }
+  }
+  EXPECT_EQ(kRounds, this->store_->findDevice("C1")->enroll_count);
+}
+
+TYPED_TEST(StoreConformance, CommitsAHeldRequestWithItsGuard) {
+  PendingRecord p;
+  p.id = "default/key-p";
+  p.device_id = "P1";
+  p.transaction_id = "key-p";
+  p.csr_der = {0x30, 0x00};
+  p.created_at = 150;
+  ASSERT_TRUE(this->store_->commitPending(p, scepGuard("tx-p", "n1", "key-p")));
+  EXPECT_EQ("key-p", this->store_->scepTransactionKey("", "tx-p").value());
+  EXPECT_TRUE(this->store_->findPending("default/key-p"));
+
+  // A held request under a transactionID bound to another key is not recorded at all.
+  PendingRecord q = p;
+  q.id = "default/key-q";
+  auto refused = this->store_->commitPending(q, scepGuard("tx-p", "n2", "key-q"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, refused.error().code);
+  EXPECT_EQ(pki::ErrorCode::kNotFound, this->store_->findPending("default/key-q").error().code);
+
+  // The guard on its own: a second transactionID for the held key, then its replay.
+  ASSERT_TRUE(this->store_->commitTransactionGuard(scepGuard("tx-p2", "n3", "key-p")));
+  EXPECT_EQ("key-p", this->store_->scepTransactionKey("", "tx-p2").value());
+  auto replay = this->store_->commitTransactionGuard(scepGuard("tx-p2", "n3", "key-p"));
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(pki::ErrorCode::kInvalidArgument, replay.error().code);
 }
 
 TYPED_TEST(StoreConformance, ImportsDevicesIdempotentlyWithoutUndoingEnrollment) {

@@ -62,8 +62,13 @@ class CoreFixture : public ::testing::Test {
 
   enrollment::EnrollmentRequest bootstrapRequest(const KeyedCert& boot, const pki::PrivateKey& key,
                                                  const std::string& subject = "CN=DEV-1") {
-    enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", enrollment::Operation::kEnroll,
-                                    makeTestCsr(subject, key),  {}, std::nullopt};
+    enrollment::EnrollmentRequest r{enrollment::Protocol::kEst,
+                                    "",
+                                    enrollment::Operation::kEnroll,
+                                    makeTestCsr(subject, key),
+                                    {},
+                                    std::nullopt,
+                                    {}};
     r.credentials.tls_chain = {boot.cert};
     return r;
   }

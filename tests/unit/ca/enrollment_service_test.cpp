@@ -117,8 +117,13 @@ TEST_F(EnrollmentService, LimitsEnrollmentsPerBootstrapCertificate) {
 TEST_F(EnrollmentService, RenewsWithTheCurrentCertificateAndRefusesARevokedOne) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
-                                      makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,
+                                      "",
+                                      Operation::kReEnroll,
+                                      makeTestCsr("CN=DEV-1", key),
+                                      {},
+                                      std::nullopt,
+                                      {}};
   renew.credentials.tls_chain = {cert};
   auto r = service_->enroll(renew);
   ASSERT_TRUE(r) << r.error().toString();
@@ -132,8 +137,13 @@ TEST_F(EnrollmentService, RenewsWithTheCurrentCertificateAndRefusesARevokedOne) 
 TEST_F(EnrollmentService, RenewalHonoursTheGracePeriodAfterExpiry) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
-                                      makeTestCsr("CN=DEV-1", key), {}, std::nullopt};
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,
+                                      "",
+                                      Operation::kReEnroll,
+                                      makeTestCsr("CN=DEV-1", key),
+                                      {},
+                                      std::nullopt,
+                                      {}};
   renew.credentials.tls_chain = {cert};
   clock_.set(cert.notAfter() + 3 * 86400L);
   EXPECT_FALSE(service_->enroll(renew));
@@ -144,8 +154,13 @@ TEST_F(EnrollmentService, RenewalHonoursTheGracePeriodAfterExpiry) {
 TEST_F(EnrollmentService, ReEnrollmentMustKeepTheSubject) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   auto cert = enrollOnce(key);
-  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,   "", Operation::kReEnroll,
-                                      makeTestCsr("CN=OTHER", key), {}, std::nullopt};
+  enrollment::EnrollmentRequest renew{enrollment::Protocol::kEst,
+                                      "",
+                                      Operation::kReEnroll,
+                                      makeTestCsr("CN=OTHER", key),
+                                      {},
+                                      std::nullopt,
+                                      {}};
   renew.credentials.tls_chain = {cert};
   auto r = service_->enroll(renew);
   ASSERT_FALSE(r);
@@ -193,8 +208,13 @@ TEST_F(EnrollmentService, BasicCredentialsStandForTheirDevice) {
   c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
   ASSERT_TRUE(store_->putCredential(c));
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll,
-                                  makeTestCsr("CN=x", key),   {}, std::nullopt};
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst,
+                                  "",
+                                  Operation::kEnroll,
+                                  makeTestCsr("CN=x", key),
+                                  {},
+                                  std::nullopt,
+                                  {}};
   r.credentials.basic_user = "station-1";
   r.credentials.basic_password = pki::SecretString("pass-word-1");
   auto ok = service_->enroll(r);
@@ -237,12 +257,130 @@ TEST_F(EnrollmentService, ScepChallengeAuthenticatesTheCsrsDevice) {
                                   Operation::kEnroll,
                                   makeTestCsr("CN=CAM-77", key, "line-secret"),
                                   {},
-                                  std::nullopt};
+                                  std::nullopt,
+                                  {}};
   auto ok = service_->enroll(r);
   ASSERT_TRUE(ok) << ok.error().toString();
   EXPECT_EQ("CAM-77", ok->device_id);
   r.csr = makeTestCsr("CN=CAM-77", key, "guess");
   EXPECT_FALSE(service_->enroll(r));
+}
+
+/** A SCEP PKCSReq as ScepService hands it to the core: challenge, transactionID, senderNonce. */
+enrollment::EnrollmentRequest scepRequest(const pki::PrivateKey& key, const std::string& tx,
+                                          const pki::Bytes& nonce) {
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep,
+                                  "",
+                                  Operation::kEnroll,
+                                  makeTestCsr("CN=CAM-50", key, "line-secret"),
+                                  {},
+                                  std::nullopt,
+                                  {tx, nonce, true}};
+  return r;
+}
+
+TEST_F(EnrollmentService, CommitsTheReplayGuardWithTheCertificate) {
+  editDefault([](ca::Label& l) { l.policy.scep_challenge = pki::SecretString("line-secret"); });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  const pki::Bytes nonce = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  auto req = scepRequest(key, "tx-core", nonce);
+  auto first = service_->enroll(req);
+  ASSERT_TRUE(first) << first.error().toString();
+  auto state = store_->scepTransactionState("", "tx-core", pki::hexEncode(nonce));
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->nonce_seen);
+  EXPECT_EQ(first->certificate->publicKeyFingerprint(), state->public_key_sha256);
+
+  // The same message again reaches the core (as a concurrent copy would): refused, nothing new.
+  auto replay = service_->enroll(req);
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, replay.error().code);
+  EXPECT_EQ(1, store_->findDevice("CAM-50")->enroll_count);
+
+  // Another key under the same transactionID, with a fresh nonce: refused too.
+  auto other = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto stolen = service_->enroll(scepRequest(other, "tx-core", pki::Bytes(16, 7)));
+  ASSERT_FALSE(stolen);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, stolen.error().code);
+  EXPECT_EQ(1, store_->findDevice("CAM-50")->enroll_count);
+}
+
+TEST_F(EnrollmentService, TwoConcurrentCopiesOfAScepMessageIssueOnce) {
+  editDefault([](ca::Label& l) { l.policy.scep_challenge = pki::SecretString("line-secret"); });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto req = scepRequest(key, "tx-race", pki::Bytes(16, 42));
+  std::atomic<int> ready{0};
+  std::atomic<int> issued{0}, replays{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+      auto r = service_->enroll(req);
+      if (r) {
+        issued.fetch_add(1);
+      } else if (r.error().code == ErrorCode::kInvalidArgument) {
+        replays.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(1, issued.load());
+  EXPECT_EQ(1, replays.load());
+  EXPECT_EQ(1, store_->findDevice("CAM-50")->enroll_count);
+}
+
+TEST_F(EnrollmentService, AHeldScepRequestCarriesItsTransactionBinding) {
+  editDefault([](ca::Label& l) {
+    l.policy.scep_challenge = pki::SecretString("line-secret");
+    l.manual_approval = true;
+  });
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto held = service_->enroll(scepRequest(key, "tx-held", pki::Bytes(16, 1)));
+  ASSERT_TRUE(held) << held.error().toString();
+  EXPECT_EQ(enrollment::EnrollmentResult::Status::kPending, held->status);
+  auto req = scepRequest(key, "tx-held", pki::Bytes(16, 1));
+  const std::string key_sha256 = pki::hexEncode(pki::sha256(req.csr.publicKeyDer()));
+  // The binding and the nonce were committed with the held request: CertPoll finds it by them.
+  EXPECT_EQ(key_sha256, store_->scepTransactionKey("", "tx-held").value());
+  EXPECT_TRUE(store_->findPending("default/" + key_sha256));
+  EXPECT_TRUE(
+      store_->scepTransactionState("", "tx-held", pki::hexEncode(pki::Bytes(16, 1)))->nonce_seen);
+  // Asked again under a new transactionID: still pending, and that one is bound too.
+  auto again = service_->enroll(scepRequest(key, "tx-held-2", pki::Bytes(16, 2)));
+  ASSERT_TRUE(again) << again.error().toString();
+  EXPECT_EQ(enrollment::EnrollmentResult::Status::kPending, again->status);
+  EXPECT_EQ(key_sha256, store_->scepTransactionKey("", "tx-held-2").value());
+  // Another key under the held transactionID is refused and holds nothing.
+  auto other = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto stolen = service_->enroll(scepRequest(other, "tx-held", pki::Bytes(16, 3)));
+  ASSERT_FALSE(stolen);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, stolen.error().code);
+  EXPECT_EQ(1u, store_->listPending()->size());
+}
+
+TEST_F(EnrollmentService, IssuedKeysKeepTheCsrsSubjectPublicKeyInfoAndAnInMemoryKey) {
+  // RSA keys take a faster encoding path than the others (CertificateBuilder::publicKey): both
+  // must give the CSR's exact SubjectPublicKeyInfo and a usable X509_get0_pubkey.
+  editDefault([](ca::Label& l) {
+    l.policy.scep_challenge = pki::SecretString("line-secret");
+    l.profile.allowed_keys = {pki::KeyType::kRsa2048, pki::KeyType::kEcP256};
+  });
+  for (auto type : {pki::KeyType::kRsa2048, pki::KeyType::kEcP256}) {
+    auto key = *pki::PrivateKey::generate(type);
+    auto req = scepRequest(key, "tx-key-" + pki::describeKey(key.native()), pki::Bytes(16, 9));
+    auto r = service_->enroll(req);
+    ASSERT_TRUE(r) << r.error().toString();
+    const pki::Certificate& cert = *r->certificate;
+    EXPECT_EQ(req.csr.publicKeyDer(), cert.publicKeyDer());
+    EVP_PKEY* in_memory = X509_get0_pubkey(cert.native());
+    ASSERT_NE(nullptr, in_memory);
+    EXPECT_EQ(1, EVP_PKEY_eq(in_memory, key.native()));
+    auto reread = pki::Certificate::fromDer(cert.toDer());
+    ASSERT_TRUE(reread);
+    EXPECT_EQ(req.csr.publicKeyDer(), reread->publicKeyDer());
+    EXPECT_TRUE(reread->isSignedBy(ca_->certificate()));
+  }
 }
 
 class EnrollmentTokens : public CoreFixture {
@@ -264,8 +402,13 @@ class EnrollmentTokens : public CoreFixture {
   enrollment::EnrollmentRequest withToken(const std::string& token,
                                           const std::string& user = "station") {
     auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-    enrollment::EnrollmentRequest r{enrollment::Protocol::kEst, "", Operation::kEnroll,
-                                    makeTestCsr("CN=x", key),   {}, std::nullopt};
+    enrollment::EnrollmentRequest r{enrollment::Protocol::kEst,
+                                    "",
+                                    Operation::kEnroll,
+                                    makeTestCsr("CN=x", key),
+                                    {},
+                                    std::nullopt,
+                                    {}};
     r.credentials.basic_user = user;
     r.credentials.basic_password = pki::SecretString(token);
     return r;
@@ -327,8 +470,13 @@ TEST_F(EnrollmentTokens, ConcurrentUsesIssueExactlyOnce) {
 TEST_F(EnrollmentTokens, WorkAsAScepChallenge) {
   std::string token = makeToken("", "", kNow + 3600);
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
-  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep,         "", Operation::kEnroll,
-                                  makeTestCsr("CN=CAM-9", key, token), {}, std::nullopt};
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kScep,
+                                  "",
+                                  Operation::kEnroll,
+                                  makeTestCsr("CN=CAM-9", key, token),
+                                  {},
+                                  std::nullopt,
+                                  {}};
   auto ok = service_->enroll(r);
   ASSERT_TRUE(ok) << ok.error().toString();
   EXPECT_EQ("CAM-9", ok->device_id);

@@ -39,8 +39,17 @@ class TestEnroller : public enrollment::Enroller {
   /** Requests seen, in order. */
   std::vector<enrollment::EnrollmentRequest> requests;
 
+  /** The transactionID bindings and nonces committed with issued and held requests (replay_guard),
+   * under the same lock as the issuance, as the real core commits them in one transaction. */
+  std::optional<std::string> boundKey(const std::string& label, const std::string& transaction_id);
+  bool nonceSeen(const std::string& transaction_id, const pki::Bytes& nonce);
+  /** Records a nonce on its own; false when it was seen before. */
+  bool rememberNonce(const std::string& transaction_id, const pki::Bytes& nonce);
+
  private:
   pki::Result<enrollment::EnrollmentResult> issue(const pki::CertificateRequest& csr);
+  /** Checks and records a request's replay_guard; called with mutex_ held. */
+  pki::Result<void> commitGuard(const enrollment::EnrollmentRequest& request);
 
   TestCa& ca_;
   std::string challenge_;
@@ -48,6 +57,8 @@ class TestEnroller : public enrollment::Enroller {
   bool hold_ = false;
   std::map<std::string, pki::CertificateRequest> held_;  // by key SHA-256
   std::set<std::string> approved_;
+  std::map<std::string, std::string> bindings_;  // "label/transactionID" -> key SHA-256
+  std::set<std::pair<std::string, pki::Bytes>> nonces_;
   std::mutex mutex_;
 };
 
@@ -59,8 +70,8 @@ class TestDirectory : public ScepDirectory {
   pki::Result<pki::Certificate> findCertificate(std::string_view issuer,
                                                 std::string_view serial_hex) override;
   pki::Result<pki::Bytes> currentCrlDer(std::string_view label) override;
-  pki::Result<bool> bindTransaction(std::string_view label, std::string_view transaction_id,
-                                    std::string_view public_key_sha256) override;
+  pki::Result<Transaction> transaction(std::string_view label, std::string_view transaction_id,
+                                       const pki::Bytes& sender_nonce) override;
   pki::Result<enrollment::EnrollmentResult> poll(std::string_view label,
                                                  std::string_view transaction_id) override;
   pki::Result<bool> rememberNonce(std::string_view transaction_id,
@@ -69,12 +80,9 @@ class TestDirectory : public ScepDirectory {
  private:
   TestCa& ca_;
   TestEnroller& enroller_;
-  std::map<std::string, std::string> bindings_;  // "label/transactionID" -> key SHA-256
-  std::set<std::pair<std::string, pki::Bytes>> nonces_;
-  std::mutex mutex_;
 };
 
-/** SHA-256 hex of the public key of a CSR or certificate, as bindTransaction() receives it. */
+/** SHA-256 hex of the public key of a CSR or certificate, as transactionIDs are bound to. */
 std::string keyId(EVP_PKEY* key);
 
 }  // namespace enroll::scep::test
