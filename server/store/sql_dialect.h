@@ -30,6 +30,8 @@ class SqlDialect {
   /** Classifies a database exception: AlreadyExists for unique violations, Unavailable for busy/IO.
    */
   virtual pki::ErrorCode classify(const Poco::Exception& e) const = 0;
+  /** True when the exception is the database's lock being held by another connection. */
+  virtual bool isBusy(const Poco::Exception& e) const = 0;
   /**
    * An SQL expression for the text value under one key of a JSON object held in a TEXT column,
    * with one `?` placeholder for the value jsonKeyParameter(key) returns.

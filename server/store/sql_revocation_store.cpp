@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "server/store/sql_store.h"
+#include "server/store/sql_store_session.h"
 
 namespace enroll::store {
 
@@ -14,24 +15,6 @@ using namespace Poco::Data::Keywords;
 using pki::ErrorCode;
 using pki::makeError;
 using Poco::Int64;
-
-template <typename T, typename Fn>
-Result<T> SqlStore::revocationSession(const char* what, bool writes, Fn&& fn) {
-  // Same rules as run()/write() in sql_store.cpp: one writer at a time on a single-writer
-  // database, a session that threw is dropped, database exceptions become Errors.
-  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
-  if (writes && dialect_->singleWriter()) lock.lock();
-  std::optional<SessionPool::Lease> lease;
-  try {
-    lease.emplace(pool_->get());
-    return fn(**lease);
-  } catch (const Poco::Exception& e) {
-    if (lease) lease->discard();
-    return makeError(dialect_->classify(e) == ErrorCode::kAlreadyExists ? ErrorCode::kAlreadyExists
-                                                                        : ErrorCode::kUnavailable,
-                     "the store is unavailable", std::string(what) + ": " + e.displayText());
-  }
-}
 
 namespace {
 
@@ -168,17 +151,16 @@ Int64 bumpRevision(Poco::Data::Session& s) {
 }  // namespace
 
 Result<int64_t> SqlStore::countCertificates(const CertificateSelector& selector) {
-  return revocationSession<int64_t>("count certificates", false,
-                                    [&](Poco::Data::Session& s) -> Result<int64_t> {
-                                      Where w = selectorWhere(selector, *dialect_, false);
-                                      Int64 n = 0;
-                                      Poco::Data::Statement st(s);
-                                      st << "SELECT COUNT(*) FROM certificates WHERE " + w.sql;
-                                      bindAll(st, w.params);
-                                      st, into(n);
-                                      st.execute();
-                                      return static_cast<int64_t>(n);
-                                    });
+  return run<int64_t>("count certificates", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    Where w = selectorWhere(selector, *dialect_, false);
+    Int64 n = 0;
+    Poco::Data::Statement st(s);
+    st << "SELECT COUNT(*) FROM certificates WHERE " + w.sql;
+    bindAll(st, w.params);
+    st, into(n);
+    st.execute();
+    return static_cast<int64_t>(n);
+  });
 }
 
 Result<std::vector<CertificateRecord>> SqlStore::listCertificates(
@@ -187,20 +169,19 @@ Result<std::vector<CertificateRecord>> SqlStore::listCertificates(
     return makeError(ErrorCode::kInvalidArgument, "limit must be 1 to 10000");
   using Serials = std::vector<std::string>;
   ENROLL_TRY(Serials serials,
-             revocationSession<Serials>(
-                 "list certificates", false, [&](Poco::Data::Session& s) -> Result<Serials> {
-                   Where w = selectorWhere(selector, *dialect_, true);
-                   w.params.push_back({false, after_serial, 0});
-                   Serials out;
-                   Poco::Data::Statement st(s);
-                   st << "SELECT serial FROM certificates WHERE " + w.sql +
-                             " AND certificates.serial > ? ORDER BY serial LIMIT " +
-                             std::to_string(limit);
-                   bindAll(st, w.params);
-                   st, into(out);
-                   st.execute();
-                   return out;
-                 }));
+             run<Serials>("list certificates", [&](Poco::Data::Session& s) -> Result<Serials> {
+               Where w = selectorWhere(selector, *dialect_, true);
+               w.params.push_back({false, after_serial, 0});
+               Serials out;
+               Poco::Data::Statement st(s);
+               st << "SELECT serial FROM certificates WHERE " + w.sql +
+                         " AND certificates.serial > ? ORDER BY serial LIMIT " +
+                         std::to_string(limit);
+               bindAll(st, w.params);
+               st, into(out);
+               st.execute();
+               return out;
+             }));
   // Whole records through findCertificate, so the row layout stays in one place.
   std::vector<CertificateRecord> out;
   out.reserve(serials.size());
@@ -227,8 +208,8 @@ Result<StatusChunk> SqlStore::changeCertificateStatus(const CertificateSelector&
     from.number = std::strtoll(after.c_str(), &end, 10);
     if (*end != '\0') return makeError(ErrorCode::kInvalidArgument, "bad cursor " + after);
   }
-  return revocationSession<StatusChunk>(
-      "change certificate status", true, [&](Poco::Data::Session& s) -> Result<StatusChunk> {
+  return write<StatusChunk>(
+      "change certificate status", [&](Poco::Data::Session& s) -> Result<StatusChunk> {
         Where w = selectorWhere(selector, *dialect_, true);
         std::string key = dialect_->chunkKey();
         std::string cond = w.sql + " AND " + fromStatusCondition(change.status, *dialect_);
@@ -294,53 +275,50 @@ Result<StatusChunk> SqlStore::changeCertificateStatus(const CertificateSelector&
 
 Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatus status,
                                             int reason, std::time_t at) {
-  return revocationSession<void>(
-      "set certificate status", true, [&](Poco::Data::Session& s) -> Result<void> {
-        Int64 when = status == CertStatus::kGood ? 0 : at;
-        int why = status == CertStatus::kGood ? 0 : reason;
-        s.begin();
-        try {
-          Int64 revision = bumpRevision(s);
-          Poco::Data::Statement st(s);
-          st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ?,"
-                " status_revision = ? WHERE serial = ?",
-              bind(certStatusName(status)), bind(when), bind(why), bind(revision), bind(serial);
-          if (st.execute() == 0) {
-            s.rollback();
-            return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
-          }
-          s.commit();
-        } catch (...) {
-          s.rollback();
-          throw;
-        }
-        return pki::ok();
-      });
+  return write<void>("set certificate status", [&](Poco::Data::Session& s) -> Result<void> {
+    Int64 when = status == CertStatus::kGood ? 0 : at;
+    int why = status == CertStatus::kGood ? 0 : reason;
+    s.begin();
+    try {
+      Int64 revision = bumpRevision(s);
+      Poco::Data::Statement st(s);
+      st << "UPDATE certificates SET status = ?, revoked_at = ?, revocation_reason = ?,"
+            " status_revision = ? WHERE serial = ?",
+          bind(certStatusName(status)), bind(when), bind(why), bind(revision), bind(serial);
+      if (st.execute() == 0) {
+        s.rollback();
+        return makeError(ErrorCode::kNotFound, "no certificate with serial " + serial);
+      }
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return pki::ok();
+  });
 }
 
 Result<int64_t> SqlStore::blockDevices(const CertificateSelector& selector, std::time_t at) {
-  return revocationSession<int64_t>(
-      "block devices", true, [&](Poco::Data::Session& s) -> Result<int64_t> {
-        Where w = selectorWhere(selector, *dialect_, false);
-        std::vector<Param> params = {{true, {}, static_cast<Int64>(at)}};
-        params.insert(params.end(), w.params.begin(), w.params.end());
-        Poco::Data::Statement st(s);
-        st << "UPDATE devices SET state = 'blocked', updated_at = ? WHERE state NOT IN"
-              " ('blocked', 'retired') AND id IN (SELECT certificates.device_id FROM certificates"
-              " WHERE " +
-                  w.sql + ")";
-        bindAll(st, params);
-        return static_cast<int64_t>(st.execute());
-      });
+  return write<int64_t>("block devices", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    Where w = selectorWhere(selector, *dialect_, false);
+    std::vector<Param> params = {{true, {}, static_cast<Int64>(at)}};
+    params.insert(params.end(), w.params.begin(), w.params.end());
+    Poco::Data::Statement st(s);
+    st << "UPDATE devices SET state = 'blocked', updated_at = ? WHERE state NOT IN"
+          " ('blocked', 'retired') AND id IN (SELECT certificates.device_id FROM certificates"
+          " WHERE " +
+              w.sql + ")";
+    bindAll(st, params);
+    return static_cast<int64_t>(st.execute());
+  });
 }
 
 Result<int64_t> SqlStore::revocationRevision() {
-  return revocationSession<int64_t>(
-      "revocation revision", false, [&](Poco::Data::Session& s) -> Result<int64_t> {
-        Int64 revision = 0;
-        s << "SELECT revision FROM revocation_state WHERE id = 1", into(revision), now;
-        return static_cast<int64_t>(revision);
-      });
+  return run<int64_t>("revocation revision", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    Int64 revision = 0;
+    s << "SELECT revision FROM revocation_state WHERE id = 1", into(revision), now;
+    return static_cast<int64_t>(revision);
+  });
 }
 
 namespace {
@@ -364,38 +342,36 @@ std::vector<RevocationEntry> toEntries(std::vector<std::string>& serial,
 Result<std::vector<RevocationEntry>> SqlStore::revokedEntries(const std::string& issuer,
                                                               std::time_t not_after_from) {
   using Out = std::vector<RevocationEntry>;
-  return revocationSession<Out>(
-      "revoked entries", false, [&](Poco::Data::Session& s) -> Result<Out> {
-        std::vector<std::string> serial, status;
-        std::vector<Int64> at;
-        std::vector<int> why;
-        Int64 from = not_after_from;
-        s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
-             " WHERE issuer = ? AND status <> 'good' AND not_after >= ?",
-            bind(issuer), bind(from), into(serial), into(status), into(at), into(why), now;
-        return toEntries(serial, status, at, why);
-      });
+  return run<Out>("revoked entries", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<std::string> serial, status;
+    std::vector<Int64> at;
+    std::vector<int> why;
+    Int64 from = not_after_from;
+    s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
+         " WHERE issuer = ? AND status <> 'good' AND not_after >= ?",
+        bind(issuer), bind(from), into(serial), into(status), into(at), into(why), now;
+    return toEntries(serial, status, at, why);
+  });
 }
 
 Result<std::vector<RevocationEntry>> SqlStore::statusChangesSince(const std::string& issuer,
                                                                   int64_t revision) {
   using Out = std::vector<RevocationEntry>;
-  return revocationSession<Out>(
-      "status changes", false, [&](Poco::Data::Session& s) -> Result<Out> {
-        std::vector<std::string> serial, status;
-        std::vector<Int64> at;
-        std::vector<int> why;
-        Int64 since = revision;
-        s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
-             " WHERE issuer = ? AND status_revision > ?",
-            bind(issuer), bind(since), into(serial), into(status), into(at), into(why), now;
-        return toEntries(serial, status, at, why);
-      });
+  return run<Out>("status changes", [&](Poco::Data::Session& s) -> Result<Out> {
+    std::vector<std::string> serial, status;
+    std::vector<Int64> at;
+    std::vector<int> why;
+    Int64 since = revision;
+    s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
+         " WHERE issuer = ? AND status_revision > ?",
+        bind(issuer), bind(since), into(serial), into(status), into(at), into(why), now;
+    return toEntries(serial, status, at, why);
+  });
 }
 
 Result<CertificateStatusRecord> SqlStore::certificateStatus(const std::string& serial) {
-  return revocationSession<CertificateStatusRecord>(
-      "certificate status", false, [&](Poco::Data::Session& s) -> Result<CertificateStatusRecord> {
+  return run<CertificateStatusRecord>(
+      "certificate status", [&](Poco::Data::Session& s) -> Result<CertificateStatusRecord> {
         std::vector<Poco::Tuple<std::string, std::string, Int64, int, Int64>> rows;
         s << "SELECT issuer, status, revoked_at, revocation_reason, not_after FROM certificates"
              " WHERE serial = ?",
@@ -415,8 +391,7 @@ Result<CertificateStatusRecord> SqlStore::certificateStatus(const std::string& s
 }
 
 Result<CrlState> SqlStore::crlState(const std::string& issuer) {
-  return revocationSession<
-      CrlState>("crl state", false, [&](Poco::Data::Session& s) -> Result<CrlState> {
+  return run<CrlState>("crl state", [&](Poco::Data::Session& s) -> Result<CrlState> {
     std::vector<Poco::Tuple<Int64, Int64, Int64, Int64>> rows;
     s << "SELECT crl_number, base_number, base_revision, base_at FROM crl_state WHERE issuer = ?",
         bind(issuer), into(rows), now;
@@ -433,28 +408,27 @@ Result<CrlState> SqlStore::crlState(const std::string& issuer) {
 }
 
 Result<int64_t> SqlStore::nextCrlNumber(const std::string& issuer) {
-  return revocationSession<int64_t>(
-      "next crl number", true, [&](Poco::Data::Session& s) -> Result<int64_t> {
-        Int64 number = 0;
-        s.begin();
-        try {
-          s << "INSERT INTO crl_state (issuer, crl_number, base_number, base_revision, base_at)"
-               " VALUES (?, 1, 0, 0, 0) ON CONFLICT (issuer) DO UPDATE SET"
-               " crl_number = crl_state.crl_number + 1",
-              bind(issuer), now;
-          s << "SELECT crl_number FROM crl_state WHERE issuer = ?", bind(issuer), into(number), now;
-          s.commit();
-        } catch (...) {
-          s.rollback();
-          throw;
-        }
-        return static_cast<int64_t>(number);
-      });
+  return write<int64_t>("next crl number", [&](Poco::Data::Session& s) -> Result<int64_t> {
+    Int64 number = 0;
+    s.begin();
+    try {
+      s << "INSERT INTO crl_state (issuer, crl_number, base_number, base_revision, base_at)"
+           " VALUES (?, 1, 0, 0, 0) ON CONFLICT (issuer) DO UPDATE SET"
+           " crl_number = crl_state.crl_number + 1",
+          bind(issuer), now;
+      s << "SELECT crl_number FROM crl_state WHERE issuer = ?", bind(issuer), into(number), now;
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return static_cast<int64_t>(number);
+  });
 }
 
 Result<void> SqlStore::setCrlBase(const std::string& issuer, int64_t base_number,
                                   int64_t base_revision, std::time_t at) {
-  return revocationSession<void>("set crl base", true, [&](Poco::Data::Session& s) -> Result<void> {
+  return write<void>("set crl base", [&](Poco::Data::Session& s) -> Result<void> {
     Int64 number = base_number, revision = base_revision, when = at;
     // Never moves the base backwards (another node may have published a newer one).
     s << "UPDATE crl_state SET base_number = ?, base_revision = ?, base_at = ?"

@@ -1,5 +1,7 @@
 #include "server/store/sql_store.h"
 
+#include "server/store/sql_store_session.h"
+
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -128,46 +130,13 @@ Result<std::unique_ptr<SqlStore>> SqlStore::open(std::unique_ptr<SqlDialect> dia
   return store;
 }
 
-namespace {
-constexpr size_t kErrorCodes = static_cast<size_t>(ErrorCode::kInternal) + 1;
-std::array<std::atomic<int64_t>, kErrorCodes>& errorCounters() {
-  static std::array<std::atomic<int64_t>, kErrorCodes> counters{};
-  return counters;
-}
-}  // namespace
-
 std::vector<std::pair<std::string, int64_t>> storeErrorCounts() {
   std::vector<std::pair<std::string, int64_t>> out;
-  for (size_t i = 0; i < kErrorCodes; ++i) {
-    int64_t n = errorCounters()[i].load(std::memory_order_relaxed);
+  for (size_t i = 0; i < storeErrorCounters().size(); ++i) {
+    int64_t n = storeErrorCounters()[i].load(std::memory_order_relaxed);
     if (n > 0) out.emplace_back(std::string(pki::errorCodeName(static_cast<ErrorCode>(i))), n);
   }
   return out;
-}
-
-template <typename T, typename Fn>
-Result<T> SqlStore::run(const char* what, Fn&& fn) {
-  std::optional<SessionPool::Lease> lease;
-  try {
-    lease.emplace(pool_->get());
-    return fn(**lease);
-  } catch (const Poco::Exception& e) {
-    if (lease) lease->discard();
-    ErrorCode code = dialect_->classify(e);
-    errorCounters()[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
-    std::string message = code == ErrorCode::kAlreadyExists ? std::string(what) + ": already exists"
-                                                            : "the store is unavailable";
-    return makeError(code, message, std::string(what) + ": " + e.displayText());
-  }
-}
-
-template <typename T, typename Fn>
-Result<T> SqlStore::write(const char* what, Fn&& fn) {
-  // A single-writer database (SQLite) gets one writer at a time from this process, so our own
-  // writers never meet SQLite's busy handler, which sleeps up to 100 ms between retries.
-  std::unique_lock<std::mutex> lock(write_mu_, std::defer_lock);
-  if (dialect_->singleWriter()) lock.lock();
-  return run<T>(what, std::forward<Fn>(fn));
 }
 
 Result<void> SqlStore::migrate() {

@@ -108,15 +108,15 @@ class SqlStore final : public Store {
  private:
   SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection, int max_sessions);
   Result<void> migrate();
-  /** Runs fn(session) and turns database exceptions into Errors classified by the dialect. */
+  /**
+   * Runs fn(session) and turns database exceptions into Errors classified by the dialect (busy:
+   * whether it was the database's lock). Defined in sql_store_session.h.
+   */
   template <typename T, typename Fn>
-  Result<T> run(const char* what, Fn&& fn);
+  Result<T> run(const char* what, Fn&& fn, bool* busy = nullptr);
   /** run() for statements that write. */
   template <typename T, typename Fn>
   Result<T> write(const char* what, Fn&& fn);
-  /** run()/write() for sql_revocation_store.cpp (defined there). */
-  template <typename T, typename Fn>
-  Result<T> revocationSession(const char* what, bool writes, Fn&& fn);
 
   std::unique_ptr<SqlDialect> dialect_;
   std::unique_ptr<SessionPool> pool_;

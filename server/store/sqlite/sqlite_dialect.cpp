@@ -62,6 +62,12 @@ pki::ErrorCode SqliteDialect::classify(const Poco::Exception& e) const {
   return pki::ErrorCode::kUnavailable;
 }
 
+bool SqliteDialect::isBusy(const Poco::Exception& e) const {
+  return dynamic_cast<const Poco::Data::SQLite::DBLockedException*>(&e) != nullptr ||
+         dynamic_cast<const Poco::Data::SQLite::TableLockedException*>(&e) != nullptr ||
+         e.displayText().find("database is locked") != std::string::npos;
+}
+
 std::string SqliteDialect::jsonTextField(const std::string& column) const {
   // json_valid guards rows whose labels are not JSON: they simply do not match.
   return "CASE WHEN json_valid(" + column + ") THEN json_extract(" + column + ", ?) END";

@@ -20,6 +20,7 @@ class SqliteDialect final : public SqlDialect {
   void prepareSession(Poco::Data::Session& session) const override;
   void prepareDatabase(Poco::Data::Session& session) const override;
   pki::ErrorCode classify(const Poco::Exception& e) const override;
+  bool isBusy(const Poco::Exception& e) const override;
   std::string jsonTextField(const std::string& column) const override;
   std::string jsonKeyParameter(const std::string& key) const override;
   std::string inJsonList(const std::string& column) const override;
