@@ -142,8 +142,20 @@ pki::Result<void> CrlPublisher::publishFull(const CertificateAuthority& ca, int6
   auto started = std::chrono::steady_clock::now();
   const std::string& name = ca.name();
   ENROLL_TRY(store::CrlState state, store_.crlState(name));
-  // The base of the deltas: kept for delta_base_seconds, then the next full CRL takes over.
-  bool rotate = state.base_number == 0 || now - state.base_at >= settings_.delta_base_seconds;
+  // The base of the deltas: kept for delta_base_seconds, then the next full CRL takes over; early
+  // when the delta has grown large (a bulk change), so that later deltas are small again.
+  size_t delta_entries_now = 0;
+  size_t full_entries_before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto& p = published_[name];
+    if (p.delta) delta_entries_now = p.delta->entries;
+    if (p.full) full_entries_before = p.full->entries;
+  }
+  bool delta_grown = delta_entries_now > settings_.delta_rebase_entries &&
+                     delta_entries_now * 4 > full_entries_before;
+  bool rotate =
+      state.base_number == 0 || now - state.base_at >= settings_.delta_base_seconds || delta_grown;
 
   auto full = std::make_shared<PublishedCrl>();
   ENROLL_TRY(full->number, store_.nextCrlNumber(name));

@@ -32,7 +32,13 @@ struct CrlSettings {
   std::time_t next_update_seconds = 86400;       ///< full CRL: nextUpdate - thisUpdate
   std::time_t delta_next_update_seconds = 3600;  ///< delta CRL: nextUpdate - thisUpdate
   std::time_t delta_base_seconds = 86400;        ///< how long a full CRL stays the deltas' base
-  int poll_milliseconds = 250;                   ///< how often the revision is read
+  /**
+   * A bulk change would make every later delta as large as itself until the base moves: the
+   * next full CRL becomes the base early once the delta lists more than this many entries and
+   * more than a quarter of the full CRL's.
+   */
+  size_t delta_rebase_entries = 1000;
+  int poll_milliseconds = 250;  ///< how often the revision is read
   /** Public base URL of the HTTP listener ("http://pki.example:8080"); empty: no Freshest CRL. */
   std::string base_url;
 };

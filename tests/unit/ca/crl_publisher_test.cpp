@@ -125,6 +125,26 @@ TEST_F(CrlPublisherTest, ListsRevokedAndHeldCertificatesOnceTheRevisionMoves) {
   EXPECT_EQ(1, d.reasonOf("a1"));
 }
 
+TEST_F(CrlPublisherTest, ABulkChangeMovesTheDeltaBaseSoLaterDeltasAreSmallAgain) {
+  settings_.delta_rebase_entries = 1;
+  CrlPublisher publisher({ca_}, *store_, clock_, settings_);
+  ASSERT_TRUE(publisher.refresh());
+  ASSERT_TRUE(store_->setCertificateStatus("a1", CertStatus::kRevoked, 1, clock_.now()));
+  ASSERT_TRUE(store_->setCertificateStatus("a2", CertStatus::kRevoked, 1, clock_.now()));
+  ASSERT_TRUE(publisher.refresh());
+  // The delta made first carried both; the full CRL listing them became the base at once.
+  auto base = full(publisher);
+  EXPECT_EQ(1, base.reasonOf("a1"));
+  EXPECT_EQ(1, base.reasonOf("a2"));
+  EXPECT_EQ(base.number, delta(publisher).delta_base);
+  ASSERT_TRUE(store_->setCertificateStatus("a3", CertStatus::kRevoked, 1, clock_.now()));
+  ASSERT_TRUE(publisher.refresh());
+  auto d = delta(publisher);
+  EXPECT_EQ(base.number, d.delta_base);
+  EXPECT_EQ(1, d.entries());  // only what came after the bulk change, not all three
+  EXPECT_EQ(1, d.reasonOf("a3"));
+}
+
 TEST_F(CrlPublisherTest, ReleaseFromHoldIsRemoveFromCrlInTheDelta) {
   CrlPublisher publisher({ca_}, *store_, clock_, settings_);
   ASSERT_TRUE(publisher.refresh());
