@@ -30,8 +30,10 @@ pki::Result<void> CrlPublisher::refresh() {
   return deltas ? std::move(full) : std::move(deltas);
 }
 
-pki::Result<void> CrlPublisher::refreshDeltas() {
-  std::lock_guard<std::mutex> one(delta_mu_);
+pki::Result<void> CrlPublisher::publishDue(
+    bool delta,
+    const std::function<pki::Result<void>(const CertificateAuthority&, int64_t, std::time_t)>&
+        publish) {
   ENROLL_TRY(int64_t revision, store_.revocationRevision());
   std::time_t now = clock_.now();
   pki::Result<void> first = pki::ok();
@@ -41,58 +43,56 @@ pki::Result<void> CrlPublisher::refreshDeltas() {
       std::lock_guard<std::mutex> lock(mu_);
       current = published_[name];
     }
-    bool due = !current.delta || current.delta_revision != revision ||
-               now >= current.delta->this_update + settings_.delta_next_update_seconds / 2;
+    const auto& crl = delta ? current.delta : current.full;
+    int64_t crl_revision = delta ? current.delta_revision : current.full_revision;
+    std::time_t validity =
+        delta ? settings_.delta_next_update_seconds : settings_.next_update_seconds;
+    bool due = !crl || crl_revision != revision || now >= crl->this_update + validity / 2;
     if (!due) continue;
-    auto done = [&, &name = name, &ca = ca]() -> pki::Result<void> {
-      auto started = std::chrono::steady_clock::now();
-      ENROLL_TRY(store::CrlState state, store_.crlState(name));
-      if (state.base_number == 0) return pki::ok();  // the first full CRL makes the base
-      // Against the current base even when a new one is due: the full CRL that becomes the next
-      // base may take a while, and this delta is complete with any full CRL since the base.
-      ENROLL_TRY(auto delta, makeDelta(*ca, state.base_number, state.base_revision, now));
-      size_t entries = delta->entries;
-      int64_t number = delta->number;
-      putDelta(name, std::move(delta), revision);
-      if (log_) {
-        auto ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count();
-        char latency[32];
-        snprintf(latency, sizeof latency, "%.1f", ms);
-        log_({{"event", "delta_crl_published"},
-              {"ca", name},
-              {"delta_number", std::to_string(number)},
-              {"delta_base", std::to_string(state.base_number)},
-              {"delta_entries", std::to_string(entries)},
-              {"revision", std::to_string(revision)},
-              {"latency_ms", latency}});
-      }
-      return pki::ok();
-    }();
+    auto done = publish(*ca, revision, now);
     if (!done && first) first = std::move(done);
   }
   return first;
 }
 
+pki::Result<void> CrlPublisher::refreshDeltas() {
+  std::lock_guard<std::mutex> one(delta_mu_);
+  return publishDue(true, [this](const CertificateAuthority& ca, int64_t revision,
+                                 std::time_t now) { return publishDelta(ca, revision, now); });
+}
+
 pki::Result<void> CrlPublisher::refreshFull() {
   std::lock_guard<std::mutex> one(full_mu_);
-  ENROLL_TRY(int64_t revision, store_.revocationRevision());
-  std::time_t now = clock_.now();
-  pki::Result<void> first = pki::ok();
-  for (const auto& [name, ca] : cas_) {
-    Published current;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      current = published_[name];
-    }
-    bool due = !current.full || current.full_revision != revision ||
-               now >= current.full->this_update + settings_.next_update_seconds / 2;
-    if (!due) continue;
-    auto done = publishFull(*ca, revision, now);
-    if (!done && first) first = std::move(done);
+  return publishDue(false, [this](const CertificateAuthority& ca, int64_t revision,
+                                  std::time_t now) { return publishFull(ca, revision, now); });
+}
+
+pki::Result<void> CrlPublisher::publishDelta(const CertificateAuthority& ca, int64_t revision,
+                                             std::time_t now) {
+  auto started = std::chrono::steady_clock::now();
+  const std::string& name = ca.name();
+  ENROLL_TRY(store::CrlState state, store_.crlState(name));
+  if (state.base_number == 0) return pki::ok();  // the first full CRL makes the base
+  // Against the current base even when a new one is due: the full CRL that becomes the next
+  // base may take a while, and this delta is complete with any full CRL since the base.
+  ENROLL_TRY(auto delta, makeDelta(ca, state.base_number, state.base_revision, now));
+  size_t entries = delta->entries;
+  int64_t number = delta->number;
+  putDelta(name, std::move(delta), revision);
+  if (log_) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count();
+    char latency[32];
+    snprintf(latency, sizeof latency, "%.1f", ms);
+    log_({{"event", "delta_crl_published"},
+          {"ca", name},
+          {"delta_number", std::to_string(number)},
+          {"delta_base", std::to_string(state.base_number)},
+          {"delta_entries", std::to_string(entries)},
+          {"revision", std::to_string(revision)},
+          {"latency_ms", latency}});
   }
-  return first;
+  return pki::ok();
 }
 
 void CrlPublisher::putDelta(const std::string& ca_name, std::shared_ptr<const PublishedCrl> delta,

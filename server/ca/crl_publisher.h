@@ -109,6 +109,15 @@ class CrlPublisher {
     int64_t delta_revision = -1;  ///< the revocation revision the delta CRL reflects (at least)
   };
   pki::Result<void> publishFull(const CertificateAuthority& ca, int64_t revision, std::time_t now);
+  pki::Result<void> publishDelta(const CertificateAuthority& ca, int64_t revision, std::time_t now);
+  /**
+   * Calls publish for every CA whose delta (or full) CRL is missing, behind the revision, or
+   * past half its validity; returns the first error.
+   */
+  pki::Result<void> publishDue(
+      bool delta,
+      const std::function<pki::Result<void>(const CertificateAuthority&, int64_t, std::time_t)>&
+          publish);
   pki::Result<std::shared_ptr<PublishedCrl>> makeDelta(const CertificateAuthority& ca,
                                                        int64_t base_number, int64_t base_revision,
                                                        std::time_t now);
