@@ -35,12 +35,8 @@ inline void startLibcoap() {
   });
 }
 
-/**
- * A DTLS 1.2 client session to 127.0.0.1:port with a PEM certificate and key (SNI "localhost",
- * as coap-client sends it). The handshake starts with the first request. Null on failure.
- */
-inline coap_session_t* openSession(coap_context_t* ctx, int port, const std::string& cert_file,
-                                   const std::string& key_file) {
+/** A DTLS session to 127.0.0.1:port with a client identity pki.pki_key (filled by the caller). */
+inline coap_session_t* openLoopbackSession(coap_context_t* ctx, int port, coap_dtls_pki_t pki) {
   coap_address_t dst;
   coap_address_init(&dst);
   dst.size = sizeof(sockaddr_in);
@@ -48,16 +44,25 @@ inline coap_session_t* openSession(coap_context_t* ctx, int port, const std::str
   dst.addr.sin.sin_port = htons(static_cast<uint16_t>(port));
   dst.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   static char sni[] = "localhost";
-  coap_dtls_pki_t pki;
-  std::memset(&pki, 0, sizeof(pki));
   pki.version = COAP_DTLS_PKI_SETUP_VERSION;
   pki.verify_peer_cert = 0;
   pki.client_sni = sni;
+  return coap_new_client_session_pki(ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
+}
+
+/**
+ * A DTLS 1.2 client session to 127.0.0.1:port with a PEM certificate and key (SNI "localhost",
+ * as coap-client sends it). The handshake starts with the first request. Null on failure.
+ */
+inline coap_session_t* openSession(coap_context_t* ctx, int port, const std::string& cert_file,
+                                   const std::string& key_file) {
+  coap_dtls_pki_t pki;
+  std::memset(&pki, 0, sizeof(pki));
   pki.pki_key.key_type = COAP_PKI_KEY_PEM;
   // libcoap copies nothing: the strings must outlive the session (callers keep them).
   pki.pki_key.key.pem.public_cert = cert_file.c_str();
   pki.pki_key.key.pem.private_key = key_file.c_str();
-  return coap_new_client_session_pki(ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
+  return openLoopbackSession(ctx, port, pki);
 }
 
 /**
@@ -97,25 +102,15 @@ inline Identity loadIdentity(const std::string& cert_file, const std::string& ke
 
 /** As openSession above, with an identity already in memory (it must outlive the session). */
 inline coap_session_t* openSession(coap_context_t* ctx, int port, const Identity& id) {
-  coap_address_t dst;
-  coap_address_init(&dst);
-  dst.size = sizeof(sockaddr_in);
-  dst.addr.sin.sin_family = AF_INET;
-  dst.addr.sin.sin_port = htons(static_cast<uint16_t>(port));
-  dst.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  static char sni[] = "localhost";
   coap_dtls_pki_t pki;
   std::memset(&pki, 0, sizeof(pki));
-  pki.version = COAP_DTLS_PKI_SETUP_VERSION;
-  pki.verify_peer_cert = 0;
-  pki.client_sni = sni;
   pki.pki_key.key_type = COAP_PKI_KEY_ASN1;
   pki.pki_key.key.asn1.public_cert = id.certificate_der.data();
   pki.pki_key.key.asn1.public_cert_len = id.certificate_der.size();
   pki.pki_key.key.asn1.private_key = id.key_der.data();
   pki.pki_key.key.asn1.private_key_len = id.key_der.size();
   pki.pki_key.key.asn1.private_key_type = id.key_type;
-  return coap_new_client_session_pki(ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
+  return openLoopbackSession(ctx, port, pki);
 }
 
 /** Adds an unsigned-integer option in its shortest encoding. */
