@@ -1,8 +1,10 @@
-// EVP_PKEY_get1_RSA and EVP_PKEY_assign are deprecated in OpenSSL 3.0 but they are the only way
-// to the direct SubjectPublicKeyInfo encoder (see CertificateBuilder::publicKey). This file only.
+// EVP_PKEY_get1_RSA/EC_KEY and EVP_PKEY_assign are deprecated in OpenSSL 3.0 but they are the only
+// way to the direct SubjectPublicKeyInfo encoder (see CertificateBuilder::publicKey). This file
+// only.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "server/ca/certificate_builder.h"
 
+#include <openssl/ec.h>
 #include <openssl/rsa.h>
 
 #include <arpa/inet.h>
@@ -30,29 +32,48 @@ CertificateBuilder& CertificateBuilder::subject(const X509_NAME* name) {
 namespace {
 
 /**
- * The same RSA key as a legacy object, or nullptr for other keys. OpenSSL 3.0's X509_set_pubkey
- * encodes a provider key with an OSSL_ENCODER and decodes the result with an OSSL_DECODER only to
- * throw it away: about 200 us per certificate, a tenth of a SCEP enrollment's server CPU. A legacy
- * RSA key takes the direct encoder (the same SubjectPublicKeyInfo: rsaEncryption, NULL,
- * RSAPublicKey) in a few microseconds, and the certificate keeps it as its in-memory key, so
- * X509_get0_pubkey still works on the new certificate.
+ * The same RSA or EC key as a legacy object, or nullptr for other keys. OpenSSL 3.0's
+ * X509_set_pubkey encodes a provider key with an OSSL_ENCODER and decodes the result with an
+ * OSSL_DECODER only to throw it away: about 200 us per certificate, a tenth of an enrollment's
+ * server CPU. A legacy RSA or EC key takes the direct encoder (the same SubjectPublicKeyInfo:
+ * rsaEncryption, NULL, RSAPublicKey; or id-ecPublicKey, the named curve, the point) in a few
+ * microseconds, and the certificate keeps it as its in-memory key, so X509_get0_pubkey still
+ * works on the new certificate.
  */
-pki::UniquePtr<EVP_PKEY> legacyRsaCopy(EVP_PKEY* key) {
-  if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return nullptr;  // RSA-PSS keys keep the slow way
-  RSA* rsa = EVP_PKEY_get1_RSA(key);
-  pki::UniquePtr<EVP_PKEY> copy(rsa ? EVP_PKEY_new() : nullptr);
-  if (!copy || EVP_PKEY_assign(copy.get(), EVP_PKEY_RSA, rsa) != 1) {
-    RSA_free(rsa);
-    pki::drainOpensslErrors();
-    return nullptr;
+pki::UniquePtr<EVP_PKEY> legacyCopy(EVP_PKEY* key) {
+  pki::UniquePtr<EVP_PKEY> copy;
+  switch (EVP_PKEY_get_base_id(key)) {  // RSA-PSS and Edwards keys keep the slow way
+    case EVP_PKEY_RSA: {
+      RSA* rsa = EVP_PKEY_get1_RSA(key);
+      if (rsa != nullptr) copy.reset(EVP_PKEY_new());
+      if (!copy || EVP_PKEY_assign(copy.get(), EVP_PKEY_RSA, rsa) != 1) {
+        RSA_free(rsa);
+        copy.reset();
+      }
+      break;
+    }
+    case EVP_PKEY_EC: {
+      EC_KEY* ec = EVP_PKEY_get1_EC_KEY(key);
+      // Only named curves: an explicit-parameters key must keep its parameters as they were.
+      if (ec != nullptr && EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)) != NID_undef)
+        copy.reset(EVP_PKEY_new());
+      if (!copy || EVP_PKEY_assign(copy.get(), EVP_PKEY_EC, ec) != 1) {
+        EC_KEY_free(ec);
+        copy.reset();
+      }
+      break;
+    }
+    default:
+      return nullptr;
   }
+  if (!copy) pki::drainOpensslErrors();
   return copy;
 }
 
 }  // namespace
 
 CertificateBuilder& CertificateBuilder::publicKey(EVP_PKEY* key) {
-  auto legacy = legacyRsaCopy(key);
+  auto legacy = legacyCopy(key);
   X509_set_pubkey(x_.get(), legacy ? legacy.get() : key);
   return *this;
 }
