@@ -939,56 +939,77 @@ Result<std::vector<AuditEntry>> SqlStore::auditEntries(int64_t after_seq, int li
 }
 
 Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
-  return write<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
-    const CertificateRecord& c = issuance.certificate;
-    s.begin();
-    try {
-      if (auto refused = applyGuard(s, issuance.guard)) {
-        s.rollback();
-        return *std::move(refused);
-      }
-      insertCertificate(s, c);
-      Int64 at = c.issued_at;
-      std::string enrolled = deviceStateName(DeviceState::kEnrolled);
-      // A device blocked or retired after the request was authorized (an operator's bulk
-      // revocation may block it meanwhile) gets nothing: the whole issuance is rolled back.
-      Poco::Data::Statement device(s);
-      device << "INSERT INTO devices (" << kDeviceColumns
-             << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
-                " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at"
-                " WHERE devices.state NOT IN ('blocked', 'retired')",
-          bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at);
-      if (device.execute() != 1) {
-        s.rollback();
-        return makeError(ErrorCode::kPermissionDenied,
-                         "device " + c.device_id + " was blocked or retired meanwhile");
-      }
-      if (!issuance.token_hash.empty()) {
-        // Single use, atomically: only an unused, unrevoked token is consumed.
-        Poco::Data::Statement use(s);
-        use << "UPDATE tokens SET used_at = ?, serial = ? WHERE token_hash = ? AND used_at = 0"
-               " AND revoked_at = 0",
-            bind(at), bind(c.serial), bind(issuance.token_hash);
-        if (use.execute() != 1) {
-          s.rollback();
+  // Group commit: issuances from many threads share one transaction and one fsync.
+  Grouped::Item item{
+      [&](Poco::Data::Session& s) -> Result<void> {
+        const CertificateRecord& c = issuance.certificate;
+        if (auto refused = applyGuard(s, issuance.guard)) return *std::move(refused);
+        insertCertificate(s, c);
+        Int64 at = c.issued_at;
+        std::string enrolled = deviceStateName(DeviceState::kEnrolled);
+        // A device blocked or retired after the request was authorized (an operator's bulk
+        // revocation may block it meanwhile) gets nothing: the whole issuance is undone.
+        Poco::Data::Statement device(s);
+        device << "INSERT INTO devices (" << kDeviceColumns
+               << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
+                  " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+                  " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at"
+                  " WHERE devices.state NOT IN ('blocked', 'retired')",
+            bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at);
+        if (device.execute() != 1)
           return makeError(ErrorCode::kPermissionDenied,
-                           "the enrollment token has already been used");
+                           "device " + c.device_id + " was blocked or retired meanwhile");
+        if (!issuance.token_hash.empty()) {
+          // Single use, atomically: only an unused, unrevoked token is consumed.
+          Poco::Data::Statement use(s);
+          use << "UPDATE tokens SET used_at = ?, serial = ? WHERE token_hash = ? AND used_at = 0"
+                 " AND revoked_at = 0",
+              bind(at), bind(c.serial), bind(issuance.token_hash);
+          if (use.execute() != 1)
+            return makeError(ErrorCode::kPermissionDenied,
+                             "the enrollment token has already been used");
         }
-      }
-      if (!issuance.pending_id.empty()) {
-        s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id = "
-             "?",
-            bind(c.serial), bind(at), bind(issuance.pending_id), now;
-      }
-      insertEvent(s, issuance.event);
-      s.commit();
-    } catch (...) {
-      s.rollback();
-      throw;
-    }
-    return pki::ok();
-  });
+        if (!issuance.pending_id.empty()) {
+          s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id "
+               "= ?",
+              bind(c.serial), bind(at), bind(issuance.pending_id), now;
+        }
+        insertEvent(s, issuance.event);
+        return pki::ok();
+      },
+      std::nullopt};
+  return issuances_.submit(item, [this](const auto& batch) { commitBatch(batch); });
+}
+
+void SqlStore::commitBatch(const std::vector<Grouped::Item*>& batch) {
+  std::vector<Result<void>> outcomes;
+  Result<void> committed =
+      write<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
+        outcomes.clear();  // a busy database runs the whole batch again
+        s.begin();
+        try {
+          for (Grouped::Item* item : batch) {
+            s << "SAVEPOINT issuance", now;
+            Result<void> r = pki::ok();
+            try {
+              r = item->work(s);
+            } catch (const Poco::Exception& e) {
+              if (dialect_->isBusy(e)) throw;  // the database's lock: the whole batch again
+              r = storeError("commit issuance", e);
+            }
+            if (!r) s << "ROLLBACK TO SAVEPOINT issuance", now;
+            s << "RELEASE SAVEPOINT issuance", now;
+            outcomes.push_back(std::move(r));
+          }
+          s.commit();
+        } catch (...) {
+          s.rollback();
+          throw;
+        }
+        return pki::ok();
+      });
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i]->result = committed ? std::move(outcomes[i]) : Result<void>(committed.error());
 }
 
 Result<void> SqlStore::commitPending(const PendingRecord& record, const TransactionGuard& guard) {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "server/store/group_commit.h"
 #include "server/store/session_pool.h"
 #include "server/store/sql_dialect.h"
 #include "server/store/store.h"
@@ -117,10 +118,16 @@ class SqlStore final : public Store {
   /** run() for statements that write. */
   template <typename T, typename Fn>
   Result<T> write(const char* what, Fn&& fn);
+  /** The Error for a database exception: code from the dialect, counted. */
+  pki::Error storeError(const char* what, const Poco::Exception& e) const;
+  using Grouped = GroupCommit<Poco::Data::Session>;
+  /** Commits a batch of issuances in one write transaction, one savepoint per item. */
+  void commitBatch(const std::vector<Grouped::Item*>& batch);
 
   std::unique_ptr<SqlDialect> dialect_;
   std::unique_ptr<SessionPool> pool_;
   std::mutex write_mu_;
+  Grouped issuances_{64};
 };
 
 }  // namespace enroll::store

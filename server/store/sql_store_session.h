@@ -29,14 +29,18 @@ Result<T> SqlStore::run(const char* what, Fn&& fn, bool* busy) {
     return fn(**lease);
   } catch (const Poco::Exception& e) {
     if (lease) lease->discard();
-    pki::ErrorCode code = dialect_->classify(e);
     if (busy) *busy = dialect_->isBusy(e);
-    storeErrorCounters()[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
-    std::string message = code == pki::ErrorCode::kAlreadyExists
-                              ? std::string(what) + ": already exists"
-                              : "the store is unavailable";
-    return pki::makeError(code, message, std::string(what) + ": " + e.displayText());
+    return storeError(what, e);
   }
+}
+
+inline pki::Error SqlStore::storeError(const char* what, const Poco::Exception& e) const {
+  pki::ErrorCode code = dialect_->classify(e);
+  storeErrorCounters()[static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+  std::string message = code == pki::ErrorCode::kAlreadyExists
+                            ? std::string(what) + ": already exists"
+                            : "the store is unavailable";
+  return pki::makeError(code, message, std::string(what) + ": " + e.displayText());
 }
 
 template <typename T, typename Fn>

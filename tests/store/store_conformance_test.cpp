@@ -257,6 +257,70 @@ TYPED_TEST(StoreConformance, OfTwoConcurrentIdenticalGuardsOneCommits) {
   EXPECT_EQ(kRounds, this->store_->findDevice("C1")->enroll_count);
 }
 
+TYPED_TEST(StoreConformance, ConcurrentIssuancesCommitTogetherAndAreRefusedAlone) {
+  // Issuances from many threads share transactions (group commit): a refused one (a serial
+  // already used, a blocked device) must leave no trace, and must not take the others with it.
+  DeviceRecord blocked;
+  blocked.id = "BLOCKED";
+  blocked.labels = "{}";
+  blocked.state = DeviceState::kBlocked;
+  ASSERT_TRUE(this->store_->putDevice(blocked));
+  ASSERT_TRUE(this->store_->commitIssuance(this->issuance("dup0", "G-first")));
+  constexpr int kThreads = 12;
+  constexpr int kEach = 25;
+  std::atomic<int> ready{0};
+  std::atomic<int> issued{0};
+  std::atomic<int> duplicates{0};
+  std::atomic<int> denied{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < kThreads) std::this_thread::yield();
+      for (int n = 0; n < kEach; ++n) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(n);
+        Issuance i = this->issuance("g" + id, "G-" + id);
+        if (n % 5 == 1) i = this->issuance("dup0", "G-" + id);  // the serial is taken
+        if (n % 5 == 3) i = this->issuance("b" + id, "BLOCKED");
+        auto r = this->store_->commitIssuance(i);
+        if (r)
+          issued.fetch_add(1);
+        else if (r.error().code == pki::ErrorCode::kAlreadyExists)
+          duplicates.fetch_add(1);
+        else if (r.error().code == pki::ErrorCode::kPermissionDenied)
+          denied.fetch_add(1);
+        else
+          other.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(kThreads * kEach * 3 / 5, issued.load());
+  EXPECT_EQ(kThreads * kEach / 5, duplicates.load());
+  EXPECT_EQ(kThreads * kEach / 5, denied.load());
+  EXPECT_EQ(0, other.load());
+  for (int t = 0; t < kThreads; ++t) {
+    for (int n = 0; n < kEach; ++n) {
+      const std::string id = std::to_string(t) + "-" + std::to_string(n);
+      const bool kept = n % 5 != 1 && n % 5 != 3;
+      EXPECT_EQ(kept, static_cast<bool>(this->store_->findDevice("G-" + id))) << id;
+      EXPECT_EQ(n % 5 != 1 && n % 5 != 3,
+                static_cast<bool>(this->store_->findCertificate("g" + id)))
+          << id;
+      EXPECT_FALSE(this->store_->findCertificate("b" + id)) << id;
+    }
+  }
+  EXPECT_EQ("G-first", this->store_->findCertificate("dup0")->device_id);
+  EXPECT_EQ(0, this->store_->findDevice("BLOCKED")->enroll_count);
+  // One audit entry per issuance, in one unbroken chain.
+  auto entries = this->store_->auditEntries(0, 10000);
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(static_cast<size_t>(1 + issued.load()), entries->size());
+  AuditChainVerifier verifier;
+  for (const auto& e : *entries) ASSERT_TRUE(verifier.add(e)) << verifier.reason();
+}
+
 TYPED_TEST(StoreConformance, CommitsAHeldRequestWithItsGuard) {
   PendingRecord p;
   p.id = "default/key-p";
