@@ -11,6 +11,7 @@ runtime=(
   libpoco-dev                      # POCO 1.11: HTTP(S) server, JSON, Data (SQLite)
   curl                             # the quick start's example device
   libcoap3-dev                     # libcoap 3 (OpenSSL DTLS): the EST-coaps listener (RFC 9148)
+  libjemalloc-dev                  # jemalloc: enrolld's allocator (OpenSSL 3 allocates a lot, from many threads)
 )
 testing=(
   libgtest-dev libgmock-dev        # GoogleTest
