@@ -231,11 +231,29 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
  * Appends an audit entry inside the caller's transaction: reads the chain's head, links to it.
  * Two writers racing for the same seq collide on the primary key instead of forking the chain.
  */
-AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a) {
-  std::vector<Poco::Tuple<Int64, std::string>> head;
-  s << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(head), now;
-  a.seq = head.empty() ? 1 : head[0].get<0>() + 1;
-  a.prev_hash = head.empty() ? std::string(64, '0') : head[0].get<1>();
+/**
+ * Appends an audit entry after the chain's head. head, when given, is the head as this transaction
+ * last wrote it (a batch of issuances appends one entry after the other without reading the head
+ * back each time); empty: read from the table. It is updated to the new entry.
+ */
+AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a,
+                       std::optional<std::pair<int64_t, std::string>>* head = nullptr) {
+  if (head == nullptr || !*head) {
+    std::vector<Poco::Tuple<Int64, std::string>> last;
+    s << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(last), now;
+    std::pair<int64_t, std::string> read{0, std::string(64, '0')};
+    if (!last.empty()) read = {last[0].get<0>(), last[0].get<1>()};
+    if (head == nullptr) {
+      a.seq = read.first + 1;
+      a.prev_hash = read.second;
+    } else {
+      *head = std::move(read);
+    }
+  }
+  if (head != nullptr) {
+    a.seq = (*head)->first + 1;
+    a.prev_hash = (*head)->second;
+  }
   a.hash = auditEntryHash(a);
   Int64 seq = a.seq;
   Int64 at = a.at;
@@ -243,17 +261,19 @@ AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a) {
        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(seq), bind(at), bind(a.actor), bind(a.action), bind(a.target), bind(a.outcome),
       bind(a.detail), bind(a.prev_hash), bind(a.hash), now;
+  if (head != nullptr) *head = std::make_pair(a.seq, a.hash);
   return a;
 }
 
 /** Records an enrollment event and its audit entry (inside the caller's transaction). */
-void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e) {
+void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e,
+                 std::optional<std::pair<int64_t, std::string>>* audit_head = nullptr) {
   Int64 at = e.at;
   s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
        " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id), bind(e.peer),
       bind(e.outcome), bind(e.serial), bind(e.reason), now;
-  insertAudit(s, auditEntryOf(e));
+  insertAudit(s, auditEntryOf(e), audit_head);
 }
 
 }  // namespace
@@ -974,7 +994,7 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
                "= ?",
               bind(c.serial), bind(at), bind(issuance.pending_id), now;
         }
-        insertEvent(s, issuance.event);
+        insertEvent(s, issuance.event, &batch_audit_head_);
         return pki::ok();
       },
       std::nullopt};
@@ -986,6 +1006,7 @@ void SqlStore::commitBatch(const std::vector<Grouped::Item*>& batch) {
   Result<void> committed =
       write<void>("commit issuance", [&](Poco::Data::Session& s) -> Result<void> {
         outcomes.clear();  // a busy database runs the whole batch again
+        batch_audit_head_.reset();
         s.begin();
         try {
           for (Grouped::Item* item : batch) {
@@ -997,7 +1018,10 @@ void SqlStore::commitBatch(const std::vector<Grouped::Item*>& batch) {
               if (dialect_->isBusy(e)) throw;  // the database's lock: the whole batch again
               r = storeError("commit issuance", e);
             }
-            if (!r) s << "ROLLBACK TO SAVEPOINT issuance", now;
+            if (!r) {
+              s << "ROLLBACK TO SAVEPOINT issuance", now;
+              batch_audit_head_.reset();  // read again: the undone item may have moved it
+            }
             s << "RELEASE SAVEPOINT issuance", now;
             outcomes.push_back(std::move(r));
           }

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "server/store/group_commit.h"
@@ -128,6 +129,8 @@ class SqlStore final : public Store {
   std::unique_ptr<SessionPool> pool_;
   std::mutex write_mu_;
   Grouped issuances_{64};
+  /** The audit chain's head as the batch being committed left it (under write_mu_). */
+  std::optional<std::pair<int64_t, std::string>> batch_audit_head_;
 };
 
 }  // namespace enroll::store
