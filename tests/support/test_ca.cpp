@@ -29,8 +29,9 @@ KeyedCert makeTestCa(const std::string& cn, const KeyedCert* parent, std::time_t
 }
 
 KeyedCert makeTestLeaf(const std::string& subject, const KeyedCert& issuer, std::time_t not_before,
-                       std::time_t not_after, const std::vector<std::string>& key_usage) {
-  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+                       std::time_t not_after, const std::vector<std::string>& key_usage,
+                       pki::KeyType key_type) {
+  auto key = *pki::PrivateKey::generate(key_type);
   auto name = *ca::parseName(subject);
   auto serial = *ca::SerialGenerator().next();
   ca::CertificateBuilder b;
