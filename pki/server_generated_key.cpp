@@ -206,9 +206,13 @@ Result<Bytes> makeServerGeneratedKey(const PrivateKey& key, const Certificate& r
   if (!signed_data || CMS_set1_eContentType(signed_data.get(), akp_type.get()) != 1) {
     return opensslError(ErrorCode::kInternal, "cannot start the key package's SignedData");
   }
-  if (!CMS_add1_signer(signed_data.get(), signer.certificate.native(), signer.key, signer.digest,
-                       sign_flags)) {
-    return opensslError(ErrorCode::kInternal, "cannot add the signer of the key package");
+  CMS_SignerInfo* si = CMS_add1_signer(signed_data.get(), signer.certificate.native(), signer.key,
+                                       signer.digest, sign_flags);
+  if (!si) return opensslError(ErrorCode::kInternal, "cannot add the signer of the key package");
+  if (signer.signing_time != 0) {
+    UniquePtr<ASN1_STRING> at(ASN1_TIME_set(nullptr, signer.signing_time));
+    if (!at || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, at->type, at.get(), -1) != 1)
+      return opensslError(ErrorCode::kInternal, "cannot add the signing time");
   }
   auto package_in = readBio(package.get());
   if (!package_in || CMS_final(signed_data.get(), package_in.get(), nullptr, CMS_BINARY) != 1) {

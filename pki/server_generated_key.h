@@ -60,6 +60,8 @@ struct CmsSigner {
   EVP_PKEY* key = nullptr;
   /** The signature's digest; nullptr: the key type's default (SHA-256 for RSA and EC). */
   const EVP_MD* digest = nullptr;
+  /** The signingTime attribute (the caller's clock); 0: OpenSSL takes the system time. */
+  std::time_t signing_time = 0;
 };
 
 /**
