@@ -82,8 +82,16 @@ struct EnrollmentResult {
   std::optional<pki::Certificate> certificate;
   /** The issuing CA chain, issuing CA first (without the new certificate). */
   std::vector<pki::Certificate> ca_chain;
-  /** kServerKeyGen only: the key made for the device; never stored. */
+  /** kServerKeyGen only: the key made for the device, when it goes back as plain PKCS#8 (the
+   * TLS/DTLS session protects it); never stored. */
   std::optional<pki::PrivateKey> server_key;
+  /**
+   * kServerKeyGen when the CSR asked for the key encrypted (id-aa-asymmDecryptKeyID, RFC 7030
+   * 4.4.1.2): DER ContentInfo of the RFC 7030 4.4.2 structure (EnvelopedData to the device's
+   * certificate around a SignedData by the issuing CA around the AsymmetricKeyPackage). Then
+   * server_key is empty. Never stored.
+   */
+  std::optional<pki::Bytes> encrypted_server_key;
   /** kPending: when to ask again, in seconds. */
   int retry_after_seconds = 0;
   std::string device_id;

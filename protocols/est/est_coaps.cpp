@@ -51,22 +51,6 @@ void appendCborHead(pki::Bytes& out, uint8_t major, uint64_t value) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<uint8_t>(value >> (8 * i)));
 }
 
-/**
- * True when the CSR asks for the server-generated key to come back encrypted: RFC 9148 4.8 (after
- * RFC 7030 4.4.1.2 / 4.4.2) has the client say so with SMIMECapabilities, DecryptKeyIdentifier or
- * AsymmetricDecryptKeyIdentifier among the CSR attributes.
- */
-bool asksForEncryptedKey(const pki::CertificateRequest& csr) {
-  static const char* const kOids[] = {
-      "1.2.840.113549.1.9.15",        // smimeCapabilities (RFC 8551)
-      "1.2.840.113549.1.9.16.2.37",   // id-aa-decryptKeyID (RFC 4108)
-      "1.2.840.113549.1.9.16.2.54"};  // id-aa-asymmDecryptKeyID (RFC 7030 4.4.1.2)
-  return std::ranges::any_of(kOids, [&](const char* oid) {
-    pki::UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
-    return obj && X509_REQ_get_attr_by_OBJ(csr.native(), obj.get(), -1) >= 0;
-  });
-}
-
 }  // namespace
 
 std::string_view coapsOperationName(CoapsOperation op) {
@@ -141,7 +125,8 @@ int coapCodeFor(ErrorCode code) {
 }
 
 std::string wellKnownCore(const std::vector<std::string>& labels) {
-  // RFC 9148 4.1 / 8.2: resource types ace.est.* and the content formats each one serves.
+  // RFC 9148 4.1 / 8.2: resource types ace.est.* and the content formats each one serves. skg
+  // serves 62 only: the key (280 or 284) and the certificate (281) are parts inside it.
   struct Entry {
     const char* name;
     const char* ct;
@@ -270,17 +255,6 @@ CoapsResponse EstCoapsService::enroll(const CoapsPath& path, const CoapsRequest&
   if (!info) return errorResponse(info.error(), max_age);
   auto csr = pki::CertificateRequest::fromDer(request.body);
   if (!csr) return errorResponse(csr.error(), max_age);
-  if (skg && asksForEncryptedKey(*csr)) {
-    // RFC 9148 4.8: an encrypted key is content format 280 (CMS EnvelopedData inside SignedData,
-    // RFC 7030 4.4.2). Not made here: answered before anything is issued, so the device can ask
-    // again without the attributes and receive the key as PKCS#8 (284), protected by DTLS.
-    return diagnostic(406,
-                      "encrypted server-generated keys (content format 280) are not supported; "
-                      "send the CSR without SMIMECapabilities or DecryptKeyIdentifier attributes "
-                      "to receive the key as PKCS#8 (284) over this DTLS session",
-                      "not_acceptable: encrypted key (280) requested");
-  }
-
   enrollment::EnrollmentRequest req{enrollment::Protocol::kEstCoaps,
                                     path.label,
                                     path.operation == CoapsOperation::kSren ? Operation::kReEnroll
@@ -319,17 +293,32 @@ CoapsResponse EstCoapsService::enroll(const CoapsPath& path, const CoapsRequest&
     }
     return r;
   }
-  // RFC 9148 4.8: multipart-core holding the private key (284, PKCS#8 unencrypted: the DTLS
-  // session protects it) and the certificate (281).
-  auto key = result->server_key->toPkcs8Der();
-  if (!key) return errorResponse(key.error(), max_age);
+  // RFC 9148 4.8: multipart-core holding the private key, then the certificate (281). The key is
+  // 280 when the CSR asked for it encrypted (id-aa-asymmDecryptKeyID, RFC 7030 4.4.1.2: the
+  // EnvelopedData to the device's certificate around the issuing CA's SignedData, made by the
+  // issuance core), else 284, PKCS#8 protected by the DTLS session alone.
+  pki::Bytes key_der;
+  uint16_t key_format = ct(CoapContentFormat::kPkcs8);
+  if (result->encrypted_server_key) {
+    key_der = *result->encrypted_server_key;
+    key_format = ct(CoapContentFormat::kPkcs7ServerKey);
+  } else if (result->server_key) {
+    auto key = result->server_key->toPkcs8Der();
+    if (!key) return errorResponse(key.error(), max_age);
+    key_der = std::move(key).value();
+  } else {
+    return errorResponse(makeError(ErrorCode::kInternal, "no server-generated key to return"),
+                         max_age);
+  }
   auto p7 = pki::makeCertsOnly({*result->certificate});
-  if (!p7) return errorResponse(p7.error(), max_age);
+  if (!p7) {
+    OPENSSL_cleanse(key_der.data(), key_der.size());
+    return errorResponse(p7.error(), max_age);
+  }
   r.content_format = ct(CoapContentFormat::kMultipartCore);
-  r.body = encodeMultipartCore(
-      {{ct(CoapContentFormat::kPkcs8), *key}, {ct(CoapContentFormat::kPkcs7CertsOnly), *p7}});
-  pki::Bytes& key_bytes = *key;
-  OPENSSL_cleanse(key_bytes.data(), key_bytes.size());
+  r.body =
+      encodeMultipartCore({{key_format, key_der}, {ct(CoapContentFormat::kPkcs7CertsOnly), *p7}});
+  OPENSSL_cleanse(key_der.data(), key_der.size());
   return r;
 }
 

@@ -15,6 +15,8 @@ namespace {
 
 constexpr const char* kPrefix = "/.well-known/est";
 constexpr const char* kPkcs7 = "application/pkcs7-mime; smime-type=certs-only";
+constexpr const char* kServerGeneratedKey =
+    "application/pkcs7-mime; smime-type=server-generated-key";
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -294,20 +296,32 @@ EstResponse EstService::enroll(const EstPath& path, const EstRequest& request) c
     setBase64Body(r, kPkcs7, *p7);
     return r;
   }
-  // RFC 7030 4.4.2: multipart/mixed with the private key (PKCS#8) and the certificate.
-  auto key = result->server_key->toPkcs8Der();
-  if (!key) return errorResponse(key.error());
+  // RFC 7030 4.4.2: multipart/mixed, the private key part first, then the certificate part. The
+  // key is either the CMS structure the CSR asked for (encrypted to the device's certificate) or
+  // PKCS#8 protected by TLS alone.
+  pki::Bytes key_der;
+  std::string key_type;
+  if (result->encrypted_server_key) {
+    key_der = *result->encrypted_server_key;
+    key_type = kServerGeneratedKey;
+  } else if (result->server_key) {
+    auto key = result->server_key->toPkcs8Der();
+    if (!key) return errorResponse(key.error());
+    key_der = std::move(key).value();
+    key_type = "application/pkcs8";
+  } else {
+    return errorResponse(makeError(ErrorCode::kInternal, "no server-generated key to return"));
+  }
   auto boundary_bytes = pki::randomBytes(12);
   if (!boundary_bytes) return errorResponse(boundary_bytes.error());
   std::string boundary = "est-" + pki::hexEncode(*boundary_bytes);
   r.content_type = "multipart/mixed; boundary=" + boundary;
-  r.body = "--" + boundary +
-           "\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-           pki::base64EncodeLines(*key) + "--" + boundary + "\r\nContent-Type: " + kPkcs7 +
+  r.body = "--" + boundary + "\r\nContent-Type: " + key_type +
+           "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pki::base64EncodeLines(key_der) +
+           "--" + boundary + "\r\nContent-Type: " + kPkcs7 +
            "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + pki::base64EncodeLines(*p7) + "--" +
            boundary + "--\r\n";
-  pki::Bytes& key_bytes = *key;
-  OPENSSL_cleanse(key_bytes.data(), key_bytes.size());
+  OPENSSL_cleanse(key_der.data(), key_der.size());
   return r;
 }
 

@@ -1,5 +1,6 @@
 #include "server/ca/certificate_authority.h"
 
+#include "pki/server_generated_key.h"
 #include "server/ca/certificate_builder.h"
 
 namespace enroll::ca {
@@ -78,6 +79,15 @@ pki::Result<pki::Bytes> CertificateAuthority::signCrl(const std::vector<Revocati
 
 pki::Result<pki::Bytes> CertificateAuthority::signCrl(const CrlContent& content) const {
   return encodeCrl(content, certificate().native(), key_.native(), signingDigest(key_.native()));
+}
+
+pki::Result<pki::Bytes> CertificateAuthority::protectServerKey(const pki::PrivateKey& key,
+                                                               const pki::Certificate& recipient,
+                                                               int cipher_nid,
+                                                               std::time_t now) const {
+  return pki::makeServerGeneratedKey(
+      key, recipient,
+      pki::CmsSigner{certificate(), key_.native(), signingDigest(key_.native()), now}, cipher_nid);
 }
 
 pki::Result<pki::Certificate> CertificateAuthority::issueOcspResponder(EVP_PKEY* public_key,

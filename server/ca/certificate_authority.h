@@ -31,6 +31,15 @@ class CertificateAuthority {
                                       const Profile& profile, const ASN1_INTEGER* serial,
                                       std::time_t now) const;
 
+  /**
+   * RFC 7030 4.4.2: a server-generated key, signed by this CA and encrypted with cipher_nid to
+   * recipient's public key (pki::makeServerGeneratedKey), signingTime now. The CA key never
+   * leaves this object, so a key held by an HSM (an OpenSSL provider's EVP_PKEY) can stand in.
+   */
+  pki::Result<pki::Bytes> protectServerKey(const pki::PrivateKey& key,
+                                           const pki::Certificate& recipient, int cipher_nid,
+                                           std::time_t now) const;
+
   /** One revoked certificate as a CRL lists it. */
   using Revocation = CrlEntry;
   /**

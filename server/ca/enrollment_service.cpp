@@ -1,5 +1,7 @@
 #include "server/ca/enrollment_service.h"
 
+#include "pki/server_generated_key.h"
+
 namespace enroll::ca {
 
 using enrollment::EnrollmentRequest;
@@ -108,6 +110,53 @@ static pki::Result<void> checkSameNames(const pki::CertificateRequest& csr,
   return pki::ok();
 }
 
+/**
+ * RFC 7030 4.4.1.2: a serverkeygen CSR may ask for its key encrypted, naming the key to encrypt
+ * to with id-aa-asymmDecryptKeyID. enrolld encrypts only to the certificate the device
+ * authenticated with on this TLS/DTLS connection (its bootstrap or operational certificate),
+ * whose private key the handshake proved the device holds; the identifier must name that
+ * certificate's key (pki::keyIdentifier). Anything else is refused before anything is issued.
+ */
+static pki::Result<std::optional<EnrollmentService::KeyEncryption>> keyEncryptionFor(
+    const EnrollmentRequest& request, const provisioning::Identity& identity) {
+  ENROLL_TRY(pki::KeyProtectionRequest asked, pki::readKeyProtectionRequest(request.csr));
+  if (!asked.wantsEncryption()) return std::optional<EnrollmentService::KeyEncryption>();
+  if (asked.symmetric_key_id && !asked.asymmetric_key_id) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "id-aa-decryptKeyID (a pre-shared symmetric key) is not supported: name "
+                     "this connection's client certificate with id-aa-asymmDecryptKeyID instead");
+  }
+  if (asked.symmetric_key_id) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "the CSR names both a symmetric and an asymmetric decryption key");
+  }
+  const bool by_certificate = identity.method == provisioning::AuthMethod::kBootstrapCertificate ||
+                              identity.method == provisioning::AuthMethod::kOperationalCertificate;
+  if (!by_certificate || request.credentials.tls_chain.empty()) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "an encrypted key is sent only to the client certificate that authenticated "
+                     "this connection, and this request was authenticated by " +
+                         provisioning::authMethodName(identity.method));
+  }
+  const pki::Certificate& recipient = request.credentials.tls_chain.front();
+  const pki::Bytes key_id = pki::keyIdentifier(recipient);
+  if (key_id != *asked.asymmetric_key_id) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "id-aa-asymmDecryptKeyID does not name the key of this connection's client "
+                     "certificate (its subjectKeyIdentifier)",
+                     "asked " + pki::hexEncode(*asked.asymmetric_key_id) + ", certificate " +
+                         pki::hexEncode(key_id));
+  }
+  if (!pki::canReceiveEnvelope(recipient.publicKey())) {
+    return makeError(ErrorCode::kInvalidArgument,
+                     "the client certificate's " + pki::describeKey(recipient.publicKey()) +
+                         " key cannot receive an encrypted key (RSA or EC only)");
+  }
+  ENROLL_TRY(int cipher_nid, pki::chooseContentCipher(asked));
+  return std::optional<EnrollmentService::KeyEncryption>(
+      EnrollmentService::KeyEncryption{recipient, cipher_nid});
+}
+
 pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest& request) {
   auto all = labels();
   auto it = all->find(request.label);
@@ -128,6 +177,11 @@ pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest&
     ENROLL_CHECK(checkSameNames(request.csr, *identity.current));
   }
 
+  std::optional<KeyEncryption> encryption;
+  if (request.operation == Operation::kServerKeyGen) {
+    ENROLL_TRY(encryption, keyEncryptionFor(request, identity));
+  }
+
   std::string pending_id;
   if (label.manual_approval &&
       identity.method != provisioning::AuthMethod::kOperationalCertificate) {
@@ -135,7 +189,7 @@ pki::Result<EnrollmentResult> EnrollmentService::enroll(const EnrollmentRequest&
     if (!held || held->status == EnrollmentResult::Status::kPending || held->certificate)
       return held;
   }
-  return issue(label, request, identity, pending_id);
+  return issue(label, request, identity, pending_id, encryption);
 }
 
 pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
@@ -182,6 +236,12 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
       return go_on;
     }
     case store::PendingRecord::State::kIssued: {
+      if (request.operation == Operation::kServerKeyGen) {
+        // The key went back with the certificate and was never kept: it cannot be sent again.
+        return makeError(ErrorCode::kAlreadyExists,
+                         "the key made for this request was delivered already and is not kept; "
+                         "send a new request with a new CSR key");
+      }
       ENROLL_TRY(store::CertificateRecord record, store_.findCertificate(existing->serial));
       ENROLL_TRY(pki::Certificate cert, pki::Certificate::fromDer(record.der));
       EnrollmentResult done;
@@ -194,10 +254,9 @@ pki::Result<EnrollmentResult> EnrollmentService::hold(const Label& label,
   return pending;
 }
 
-pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
-                                                       const EnrollmentRequest& request,
-                                                       const provisioning::Identity& identity,
-                                                       const std::string& pending_id) {
+pki::Result<EnrollmentResult> EnrollmentService::issue(
+    const Label& label, const EnrollmentRequest& request, const provisioning::Identity& identity,
+    const std::string& pending_id, const std::optional<KeyEncryption>& encryption) {
   TemplateValues values = valuesFor(identity, label.name);
   std::optional<pki::PrivateKey> server_key;
   EVP_PKEY* subject_key = request.csr.publicKey();
@@ -210,8 +269,15 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
     ENROLL_CHECK(checkKey(label.profile, subject_key));
   }
   ENROLL_TRY(IssuedNames names, checkRequest(label.profile, request.csr, values));
-
   std::time_t now = clock_.now();
+  // RFC 7030 4.4.2: sealed before the certificate is made, so a failure leaves nothing issued.
+  std::optional<pki::Bytes> encrypted_key;
+  if (encryption && server_key) {
+    ENROLL_TRY(pki::Bytes sealed, label.ca->protectServerKey(*server_key, encryption->recipient,
+                                                             encryption->cipher_nid, now));
+    encrypted_key = std::move(sealed);
+  }
+
   for (int attempt = 0;; ++attempt) {
     ENROLL_TRY(auto serial, serials_.next());
     ENROLL_TRY(pki::Certificate cert,
@@ -258,7 +324,11 @@ pki::Result<EnrollmentResult> EnrollmentService::issue(const Label& label,
     result.status = EnrollmentResult::Status::kIssued;
     result.certificate = std::move(cert);
     result.ca_chain = label.ca->chain();
-    result.server_key = std::move(server_key);
+    if (encrypted_key) {
+      result.encrypted_server_key = std::move(encrypted_key);
+    } else {
+      result.server_key = std::move(server_key);
+    }
     result.device_id = identity.device_id;
     return result;
   }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "pki/clock.h"
@@ -36,6 +37,13 @@ using LabelMap = std::map<std::string, Label>;
 
 class EnrollmentService final : public enrollment::Enroller {
  public:
+  /** How a server-generated key goes back encrypted (RFC 7030 4.4.2): to whom, with which
+   * content cipher. */
+  struct KeyEncryption {
+    pki::Certificate recipient;
+    int cipher_nid = 0;
+  };
+
   EnrollmentService(std::shared_ptr<const LabelMap> labels,
                     const provisioning::Authorizer& authorizer, store::Store& store,
                     const pki::Clock& clock, SerialGenerator serials = SerialGenerator());
@@ -58,7 +66,8 @@ class EnrollmentService final : public enrollment::Enroller {
   pki::Result<enrollment::EnrollmentResult> issue(const Label& label,
                                                   const enrollment::EnrollmentRequest& request,
                                                   const provisioning::Identity& identity,
-                                                  const std::string& pending_id);
+                                                  const std::string& pending_id,
+                                                  const std::optional<KeyEncryption>& encryption);
 
   mutable std::mutex mu_;
   std::shared_ptr<const LabelMap> labels_;

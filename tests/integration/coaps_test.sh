@@ -20,6 +20,35 @@ TRUST=(-C "$D/ca/root-ca.pem")
 boot() { echo -c "$D/demo/device-000$1.pem" -j "$D/demo/device-000$1.key"; }
 # coap: runs coap-client with a time limit, stderr (the printed response code) on stdout
 coap() { timeout 60 "$COAP" -B 20 "$@" 2>&1; }
+# multipart_core FILE PREFIX: splits a two-part multipart-core body (RFC 8710) into PREFIX.ct
+# ("ct1 ct2"), PREFIX.0 and PREFIX.1
+multipart_core() {
+  python3 - "$1" "$2" <<'PY' 2>/dev/null
+import sys
+b = open(sys.argv[1], "rb").read()
+prefix = sys.argv[2]
+i = 0
+def head():
+    global i
+    ib = b[i]; i += 1
+    major, info = ib >> 5, ib & 31
+    if info < 24: return major, info
+    n = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+    v = int.from_bytes(b[i:i + n], "big"); i += n
+    return major, v
+major, count = head()
+assert major == 4 and count == 4, "not a 4-item array"
+parts = []
+for _ in range(2):
+    m, ct = head(); assert m == 0
+    m, n = head(); assert m == 2
+    parts.append((ct, b[i:i + n])); i += n
+assert i == len(b), "trailing bytes"
+open(prefix + ".ct", "w").write(" ".join(str(ct) for ct, _ in parts))
+for k, (_, data) in enumerate(parts):
+    open(prefix + "." + str(k), "wb").write(data)
+PY
+}
 
 echo "# discovery (RFC 9148 4.1)"
 coap "${TRUST[@]}" -o wk.txt "coaps://127.0.0.1:$COAP_PORT/.well-known/core" > /dev/null
@@ -83,36 +112,52 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout thro
   -outform DER -out skg-csr.der 2>/dev/null
 BEFORE=$(grep -c 'operation=skg .*outcome="\?issued' "$WORK/serve.err")
 coap "${TRUST[@]}" $(boot 3) -b 64 -m post -t 286 -A 62 -f skg-csr.der -o skg.cbor "$CU/skg" > /dev/null
-python3 - skg.cbor <<'PY' 2>/dev/null
-import sys
-b = open(sys.argv[1], "rb").read()
-i = 0
-def head():
-    global i
-    ib = b[i]; i += 1
-    major, info = ib >> 5, ib & 31
-    if info < 24: return major, info
-    n = {24: 1, 25: 2, 26: 4, 27: 8}[info]
-    v = int.from_bytes(b[i:i + n], "big"); i += n
-    return major, v
-major, count = head()
-assert major == 4 and count == 4, "not a 4-item array"
-parts = []
-for _ in range(2):
-    m, ct = head(); assert m == 0
-    m, n = head(); assert m == 2
-    parts.append((ct, b[i:i + n])); i += n
-assert i == len(b), "trailing bytes"
-open("skg.ct", "w").write(" ".join(str(ct) for ct, _ in parts))
-open("skg.key.der", "wb").write(parts[0][1])
-open("skg.p7", "wb").write(parts[1][1])
-PY
+multipart_core skg.cbor skg
+mv skg.0 skg.key.der 2>/dev/null; mv skg.1 skg.p7 2>/dev/null
 check "skg answers key 284 and certificate 281" "284 281" "$(cat skg.ct 2>/dev/null)"
 openssl pkcs7 -inform DER -in skg.p7 -print_certs -out skg.pem 2>/dev/null
 check "the returned key matches the returned certificate" "$(openssl pkey -inform DER -in skg.key.der -pubout 2>&1)" \
   "$(openssl x509 -in skg.pem -noout -pubkey 2>&1)"
 check "Block2 follow-ups (POSTs without payload) do not enroll again" 1 \
   "$(( $(grep -c 'operation=skg .*outcome="\?issued' "$WORK/serve.err") - BEFORE ))"
+
+echo "# skg with the key encrypted to the bootstrap certificate: [280, 281] (RFC 9148 4.8, RFC 7030 4.4.2)"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout throwaway2.key -subj /CN=DEMO-0003 \
+  -out /dev/null 2>/dev/null
+csr_with_key_id throwaway2.key /CN=DEMO-0003 1.2.840.113549.1.9.16.2.54 "$(ski "$D/demo/device-0003.pem")" > skg-enc-csr.der
+BEFORE=$(grep -c 'operation=skg .*outcome="\?issued' "$WORK/serve.err")
+coap "${TRUST[@]}" $(boot 3) -b 64 -m post -t 286 -A 62 -f skg-enc-csr.der -o skg-enc.cbor "$CU/skg" > /dev/null
+multipart_core skg-enc.cbor skg-enc
+check "skg answers the encrypted key 280 and the certificate 281" "280 281" "$(cat skg-enc.ct 2>/dev/null)"
+openssl pkcs7 -inform DER -in skg-enc.1 -print_certs -out skg-enc.pem 2>/dev/null
+openssl cms -decrypt -binary -inform DER -in skg-enc.0 -recip "$D/demo/device-0003.pem" \
+  -inkey "$D/demo/device-0003.key" -out skg-enc.signed.der 2> decrypt.err
+check "openssl cms -decrypt opens 280 with the bootstrap key" 0 "$(wc -c < decrypt.err)"
+check_contains "openssl cms -verify checks the issuing CA's signature up to the root" "Verification successful" \
+  "$(openssl cms -verify -binary -inform DER -in skg-enc.signed.der -CAfile "$D/ca/root-ca.pem" \
+       -signer skg-enc.signer.pem -out skg-enc.akp.der 2>&1)"
+check "the signer is the issuing CA" "$(openssl x509 -in "$D/ca/issuing-ca.pem" -noout -fingerprint)" \
+  "$(openssl x509 -in skg-enc.signer.pem -noout -fingerprint 2>&1)"
+python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+n = b[1]; i = 2
+if n & 0x80: i += n & 0x7f
+sys.stdout.buffer.write(b[i:])' skg-enc.akp.der > skg-enc.key.der 2>/dev/null
+check "the key from the AsymmetricKeyPackage matches the returned certificate" \
+  "$(openssl x509 -in skg-enc.pem -noout -pubkey 2>&1)" "$(openssl pkey -inform DER -in skg-enc.key.der -pubout 2>&1)"
+check "one encrypted skg enrolls once" 1 \
+  "$(( $(grep -c 'operation=skg .*outcome="\?issued' "$WORK/serve.err") - BEFORE ))"
+ISSUED=$(grep -c 'outcome="\?issued' "$WORK/serve.err")
+csr_with_key_id throwaway2.key /CN=DEMO-0003 1.2.840.113549.1.9.16.2.54 00112233445566778899aabbccddeeff00112233 > skg-other.der
+OUT=$(coap "${TRUST[@]}" $(boot 3) -m post -t 286 -A 62 -f skg-other.der -o skg-other.out "$CU/skg")
+check_contains "an identifier of another key gets 4.00" "4.00" "$OUT"
+check_contains "with the reason" "does not name the key" "$OUT"
+check "and no answer body" 0 "$([ -s skg-other.out ] && echo 1 || echo 0)"
+csr_with_key_id throwaway2.key /CN=DEMO-0003 1.2.840.113549.1.9.16.2.37 0102030405060708 > skg-sym.der
+check_contains "id-aa-decryptKeyID gets 4.00" "4.00" \
+  "$(coap "${TRUST[@]}" $(boot 3) -m post -t 286 -A 62 -f skg-sym.der -o none.out "$CU/skg")"
+check "nothing is issued for the refused requests" "$ISSUED" "$(grep -c 'outcome="\?issued' "$WORK/serve.err")"
 
 echo "# refusals"
 mkdir -p rogue

@@ -109,6 +109,56 @@ check "the returned key matches the returned certificate" "$(openssl pkey -infor
 check "the server-made key is not the CSR's key" 1 \
   "$([ "$(openssl pkey -in throwaway.key -pubout)" != "$(openssl x509 -in skg.pem -noout -pubkey)" ] && echo 1)"
 
+echo "# serverkeygen with the key encrypted to the bootstrap certificate (RFC 7030 4.4.1.2, 4.4.2)"
+ASYMM=1.2.840.113549.1.9.16.2.54
+# part TYPE FILE: the base64 body of the multipart part whose Content-Type contains TYPE, decoded
+part() { awk -v t="$1" 'index($0, t){p=1;next} /^--/{p=0} p' "$2" | tr -d '\r' | sed '/^Content-Transfer-Encoding/d;/^$/d' | base64 -d; }
+csr_with_key_id throwaway.key /CN=DEMO-0003 $ASYMM "$(ski "$D/demo/device-0003.pem")" | base64 > skg-enc.b64
+curl -s "${CA[@]}" "${BOOT3[@]}" "${P10[@]}" --data-binary @skg-enc.b64 "$U/serverkeygen" > skg-enc.body
+check_contains "the key part is application/pkcs7-mime; smime-type=server-generated-key" \
+  "Content-Type: application/pkcs7-mime; smime-type=server-generated-key" "$(cat skg-enc.body)"
+check "and there is no plain PKCS#8 part" 0 "$(grep -c 'application/pkcs8' skg-enc.body)"
+part smime-type=server-generated-key skg-enc.body > skg-enc.p7m
+part smime-type=certs-only skg-enc.body | openssl pkcs7 -inform DER -print_certs -out skg-enc.pem 2>/dev/null
+check_contains "the outer structure is an EnvelopedData holding a SignedData" "contentType: pkcs7-signedData" \
+  "$(openssl cms -cmsout -print -inform DER -in skg-enc.p7m 2>&1 | grep -A3 encryptedContentInfo)"
+openssl cms -decrypt -binary -inform DER -in skg-enc.p7m -recip "$D/demo/device-0003.pem" \
+  -inkey "$D/demo/device-0003.key" -out skg-enc.signed.der 2> decrypt.err
+check "openssl cms -decrypt opens it with the bootstrap key" 0 "$(wc -c < decrypt.err)"
+check "the signed content is an AsymmetricKeyPackage (id-ct-KP-aKeyPackage)" 1 \
+  "$(openssl cms -cmsout -print -inform DER -in skg-enc.signed.der 2>&1 | grep eContentType | grep -c '(2.16.840.1.101.2.1.2.78.5)')"
+check_contains "openssl cms -verify checks the signature up to the root" "Verification successful" \
+  "$(openssl cms -verify -binary -inform DER -in skg-enc.signed.der -CAfile "$D/ca/root-ca.pem" \
+       -signer skg-enc.signer.pem -out skg-enc.akp.der 2>&1)"
+check "the signer is the issuing CA" "$(openssl x509 -in "$D/ca/issuing-ca.pem" -noout -fingerprint)" \
+  "$(openssl x509 -in skg-enc.signer.pem -noout -fingerprint 2>&1)"
+# AsymmetricKeyPackage ::= SEQUENCE OF OneAsymmetricKey: the one key is PKCS#8 inside the SEQUENCE.
+python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+n = b[1]; i = 2
+if n & 0x80: i += n & 0x7f
+sys.stdout.buffer.write(b[i:])' skg-enc.akp.der > skg-enc.key.der
+check "the decrypted key matches the returned certificate" "$(openssl x509 -in skg-enc.pem -noout -pubkey 2>&1)" \
+  "$(openssl pkey -inform DER -in skg-enc.key.der -pubout 2>&1)"
+
+echo "# encrypted serverkeygen refused before anything is issued"
+certs() { sqlite3 "$D/enrolld.db" "SELECT COUNT(*) FROM certificates; SELECT COUNT(*) FROM enrollment_events;" | tr '\n' ' '; }
+BEFORE=$(certs)
+csr_with_key_id throwaway.key /CN=DEMO-0003 $ASYMM 00112233445566778899aabbccddeeff00112233 | base64 > skg-other.b64
+curl -s "${CA[@]}" "${BOOT3[@]}" "${P10[@]}" --data-binary @skg-other.b64 "$U/serverkeygen" -w ' %{http_code}' > r.txt
+check_contains "an identifier of another key gets 400 with the reason" "does not name the key of this connection's client certificate" "$(cat r.txt)"
+check_contains "(status 400)" " 400" "$(cat r.txt)"
+csr_with_key_id throwaway.key /CN=DEMO-0003 1.2.840.113549.1.9.16.2.37 0102030405060708 | base64 > skg-sym.b64
+curl -s "${CA[@]}" "${BOOT3[@]}" "${P10[@]}" --data-binary @skg-sym.b64 "$U/serverkeygen" -w ' %{http_code}' > r.txt
+check_contains "id-aa-decryptKeyID (a symmetric key) gets 400" "id-aa-decryptKeyID (a pre-shared symmetric key) is not supported" "$(cat r.txt)"
+check_contains "(status 400 too)" " 400" "$(cat r.txt)"
+ENROLLD_PASSWORD='skg-secret-1' "$ENROLLD" passwd "$D" skgstation --device LINE-7-UNIT-43 > /dev/null
+check "HTTP Basic cannot receive an encrypted key (400)" 400 \
+  "$(http_status "${CA[@]}" -u skgstation:skg-secret-1 "${P10[@]}" --data-binary @skg-enc.b64 "$U/serverkeygen")"
+check "nothing was issued or recorded for the refused requests" "$BEFORE" "$(certs)"
+check "each refusal is logged once" 1 "$(grep -c "does not name the key of this connection" "$WORK/serve.err")"
+
 echo "# HTTP Basic"
 ENROLLD_PASSWORD='station-secret-1' "$ENROLLD" passwd "$D" station1 --device LINE-7-UNIT-42 > /dev/null
 csr_b64 basic.key /CN=x > basic.b64

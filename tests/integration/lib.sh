@@ -81,6 +81,52 @@ csr_b64() {
     -outform DER "$@" 2>/dev/null | base64
 }
 
+# csr_with_key_id KEYFILE SUBJ OID HEX > csr.der: a DER CSR for KEYFILE (made by openssl req) with
+# one more attribute, OID = OCTET STRING HEX (RFC 7030 4.4.1: id-aa-asymmDecryptKeyID is
+# 1.2.840.113549.1.9.16.2.54, id-aa-decryptKeyID 1.2.840.113549.1.9.16.2.37). openssl req can
+# only add string attributes, so the CertificationRequestInfo is rebuilt here and signed again
+# with openssl dgst.
+csr_with_key_id() {
+  python3 - "$@" <<'PY'
+import subprocess, sys
+key, subj, oid, value = sys.argv[1:5]
+def tlv(tag, body):
+    n = len(body)
+    head = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + head + body
+def items(b, start, end):
+    out = []
+    while start < end:
+        i = start + 1
+        n = b[i]; i += 1
+        if n & 0x80:
+            k = n & 0x7f; n = int.from_bytes(b[i:i + k], "big"); i += k
+        out.append((b[start], b[start:i + n], i, i + n)); start = i + n
+    return out
+def oid_der(dotted):
+    arcs = [int(x) for x in dotted.split(".")]
+    body = bytes([40 * arcs[0] + arcs[1]])
+    for a in arcs[2:]:
+        enc = [a & 0x7f]; a >>= 7
+        while a: enc.insert(0, 0x80 | (a & 0x7f)); a >>= 7
+        body += bytes(enc)
+    return tlv(0x06, body)
+base = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj", subj, "-outform", "DER"],
+                      check=True, capture_output=True).stdout
+(_, _, s, e), = items(base, 0, len(base))
+cri, alg, _ = items(base, s, e)
+version, name, spki = [whole for _, whole, _, _ in items(base, cri[2], cri[3])][:3]
+attribute = tlv(0x30, oid_der(oid) + tlv(0x31, tlv(0x04, bytes.fromhex(value))))
+info = tlv(0x30, version + name + spki + tlv(0xa0, attribute))
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=info, check=True,
+                     capture_output=True).stdout
+sys.stdout.buffer.write(tlv(0x30, info + alg[1] + tlv(0x03, b"\x00" + sig)))
+PY
+}
+
+# ski CERT: the subjectKeyIdentifier of a PEM certificate, lower-case hex without colons
+ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f'; }
+
 # http_status ARGS...: runs curl and prints only the status code
 http_status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pki/server_generated_key.h"
 #include "provisioning/enrollment_token.h"
 #include "provisioning/password_hash.h"
 
@@ -199,6 +200,100 @@ TEST_F(EnrollmentService, ServerKeyGenReturnsAKeyThatMatchesTheCertificate) {
   ASSERT_TRUE(r->server_key);
   EXPECT_EQ(r->server_key->publicKeyDer(), r->certificate->publicKeyDer());
   EXPECT_NE(throwaway.publicKeyDer(), r->certificate->publicKeyDer());
+}
+
+constexpr const char* kAsymmDecryptKeyId = "1.2.840.113549.1.9.16.2.54";
+constexpr const char* kDecryptKeyId = "1.2.840.113549.1.9.16.2.37";
+
+/** A serverkeygen request over the bootstrap certificate whose CSR names key id with oid. */
+enrollment::EnrollmentRequest skgRequest(const KeyedCert& boot, const char* oid,
+                                         const pki::Bytes& id) {
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  enrollment::EnrollmentRequest r{enrollment::Protocol::kEst,
+                                  "",
+                                  Operation::kServerKeyGen,
+                                  makeTestCsrWithKeyId("CN=DEV-1", throwaway, oid, id),
+                                  {},
+                                  std::nullopt,
+                                  {}};
+  r.credentials.tls_chain = {boot.cert};
+  return r;
+}
+
+TEST_F(EnrollmentService, ServerKeyGenEncryptsTheKeyToTheCertificateTheCsrNames) {
+  auto r =
+      service_->enroll(skgRequest(*boot_, kAsymmDecryptKeyId, pki::keyIdentifier(boot_->cert)));
+  ASSERT_TRUE(r) << r.error().toString();
+  ASSERT_TRUE(r->encrypted_server_key);
+  EXPECT_FALSE(r->server_key) << "no plain copy of the key leaves the core";
+  auto opened = openServerGeneratedKey(*r->encrypted_server_key, *boot_, root_->cert, kNow);
+  EXPECT_TRUE(opened.signature_ok) << "signed by the issuing CA";
+  ASSERT_TRUE(opened.key);
+  EXPECT_EQ(opened.key->publicKeyDer(), r->certificate->publicKeyDer());
+}
+
+TEST_F(EnrollmentService, ServerKeyGenRefusesAKeyIdOfAnotherKeyBeforeIssuingAnything) {
+  KeyedCert other = makeTestLeaf("serialNumber=DEV-9,CN=DEV-9", *maker_, kNow - 3600, kNow + 86400);
+  auto r = service_->enroll(skgRequest(*boot_, kAsymmDecryptKeyId, pki::keyIdentifier(other.cert)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, r.error().code);
+  EXPECT_NE(std::string::npos, r.error().message.find("id-aa-asymmDecryptKeyID"))
+      << r.error().message;
+  auto symmetric = service_->enroll(skgRequest(*boot_, kDecryptKeyId, {1, 2, 3, 4}));
+  ASSERT_FALSE(symmetric);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, symmetric.error().code);
+  EXPECT_NE(std::string::npos, symmetric.error().message.find("not supported"));
+  EXPECT_EQ(0u, store_->certificatesOfDevice("DEV-1")->size());
+  EXPECT_EQ(0u, store_->eventsOfDevice("DEV-1")->size());
+}
+
+TEST_F(EnrollmentService, ServerKeyGenEncryptsOnlyToACertificateThatAuthenticated) {
+  store::BasicCredentialRecord c;
+  c.username = "station-1";
+  c.device_id = "UNIT-5";
+  c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
+  ASSERT_TRUE(store_->putCredential(c));
+  auto req = skgRequest(*boot_, kAsymmDecryptKeyId, pki::keyIdentifier(boot_->cert));
+  req.credentials.tls_chain.clear();
+  req.credentials.basic_user = "station-1";
+  req.credentials.basic_password = pki::SecretString("pass-word-1");
+  auto r = service_->enroll(req);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ErrorCode::kInvalidArgument, r.error().code);
+  EXPECT_NE(std::string::npos, r.error().message.find("basic")) << r.error().message;
+  EXPECT_EQ(0u, store_->certificatesOfDevice("UNIT-5")->size());
+}
+
+TEST_F(EnrollmentService, ServerKeyGenEncryptsToTheOperationalCertificateOnRenewal) {
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  KeyedCert op{enrollOnce(key), key};
+  auto r = service_->enroll(skgRequest(op, kAsymmDecryptKeyId, pki::keyIdentifier(op.cert)));
+  ASSERT_TRUE(r) << r.error().toString();
+  ASSERT_TRUE(r->encrypted_server_key);
+  auto opened = openServerGeneratedKey(*r->encrypted_server_key, op, root_->cert, kNow);
+  EXPECT_TRUE(opened.signature_ok);
+  ASSERT_TRUE(opened.key);
+  EXPECT_EQ(opened.key->publicKeyDer(), r->certificate->publicKeyDer());
+}
+
+TEST_F(EnrollmentService, AHeldServerKeyGenIsNotAnsweredAgainWithoutItsKey) {
+  editDefault([](ca::Label& l) { l.manual_approval = true; });
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto req = bootstrapRequest(*boot_, throwaway);
+  req.operation = Operation::kServerKeyGen;
+  auto held = service_->enroll(req);
+  ASSERT_TRUE(held) << held.error().toString();
+  ASSERT_EQ(EnrollmentResult::Status::kPending, held->status);
+  auto pending = store_->listPending();
+  ASSERT_EQ(1u, pending->size());
+  ASSERT_TRUE(
+      store_->decidePending(pending->front().id, store::PendingRecord::State::kApproved, kNow));
+  auto issued = service_->enroll(req);
+  ASSERT_TRUE(issued) << issued.error().toString();
+  ASSERT_TRUE(issued->server_key);
+  auto again = service_->enroll(req);
+  ASSERT_FALSE(again) << "the key was never kept, so the certificate alone must not come back";
+  EXPECT_EQ(ErrorCode::kAlreadyExists, again.error().code);
 }
 
 TEST_F(EnrollmentService, BasicCredentialsStandForTheirDevice) {

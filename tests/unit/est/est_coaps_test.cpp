@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include "pki/pkcs7.h"
+#include "pki/server_generated_key.h"
 #include "protocols/est/est_service.h"
 #include "tests/support/core_fixture.h"
 
@@ -265,22 +266,91 @@ pki::Bytes csrWithAttribute(const char* oid, const std::string& value) {
   return out;
 }
 
-TEST_F(EstCoapsServiceOverTheCore, SkgAskedForAnEncryptedKeyIs406BeforeAnythingIsIssued) {
-  // RFC 9148 4.8: AsymmetricDecryptKeyIdentifier / DecryptKeyIdentifier / SMIMECapabilities ask
-  // for format 280, which enrolld does not make.
-  ScriptedEnroller enroller;
-  est::EstCoapsService coaps(enroller);
-  for (const char* oid :
-       {"1.2.840.113549.1.9.16.2.54", "1.2.840.113549.1.9.16.2.37", "1.2.840.113549.1.9.15"}) {
-    auto resp = coaps.handle(post("est/skg", csrWithAttribute(oid, "key-id-1")));
-    EXPECT_EQ(406, resp.code) << oid;
-    EXPECT_NE(std::string::npos, text(resp.body).find("280")) << text(resp.body);
-    EXPECT_FALSE(resp.content_format);
+/** Reads a multipart-core body of two parts: [ct1, bytes1, ct2, bytes2]. */
+std::vector<std::pair<uint16_t, pki::Bytes>> twoParts(const pki::Bytes& b) {
+  size_t i = 0;
+  auto head = [&](uint8_t& major) -> uint64_t {
+    uint8_t ib = b.at(i++);
+    major = ib >> 5;
+    uint8_t info = ib & 31;
+    if (info < 24) return info;
+    int n = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : 8;
+    uint64_t v = 0;
+    for (int k = 0; k < n; ++k) v = (v << 8) | b.at(i++);
+    return v;
+  };
+  uint8_t major = 0;
+  EXPECT_EQ(4u, head(major));
+  EXPECT_EQ(4, major);
+  std::vector<std::pair<uint16_t, pki::Bytes>> parts;
+  for (int p = 0; p < 2; ++p) {
+    auto format = static_cast<uint16_t>(head(major));
+    size_t n = head(major);
+    EXPECT_EQ(2, major);
+    parts.emplace_back(
+        format, pki::Bytes(b.begin() + static_cast<long>(i), b.begin() + static_cast<long>(i + n)));
+    i += n;
   }
-  EXPECT_EQ(0, enroller.calls);
-  // The same attribute on sen is no request for a key: it goes to the core as usual.
-  coaps.handle(post("est/sen", csrWithAttribute("1.2.840.113549.1.9.15", "x")));
-  EXPECT_EQ(1, enroller.calls);
+  EXPECT_EQ(b.size(), i);
+  return parts;
+}
+
+constexpr const char* kAsymmDecryptKeyId = "1.2.840.113549.1.9.16.2.54";
+
+TEST_F(EstCoapsServiceOverTheCore, SkgAnswers280WhenTheCsrNamesTheDtlsCertificatesKey) {
+  est::EstCoapsService coaps(*service_);
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto csr = makeTestCsrWithKeyId("CN=DEV-1", throwaway, kAsymmDecryptKeyId,
+                                  pki::keyIdentifier(boot_->cert));
+  auto resp = coaps.handle(post("est/skg", csr.toDer()));
+  ASSERT_EQ(204, resp.code) << text(resp.body);
+  EXPECT_EQ(ct(CoapContentFormat::kMultipartCore), resp.content_format);
+  auto parts = twoParts(resp.body);
+  ASSERT_EQ(2u, parts.size());
+  EXPECT_EQ(ct(CoapContentFormat::kPkcs7ServerKey), parts[0].first);
+  EXPECT_EQ(ct(CoapContentFormat::kPkcs7CertsOnly), parts[1].first);
+  auto cert = pki::parseCertsOnly(parts[1].second);
+  ASSERT_TRUE(cert);
+  auto opened = openServerGeneratedKey(parts[0].second, *boot_, root_->cert, kNow);
+  EXPECT_TRUE(opened.signature_ok);
+  ASSERT_TRUE(opened.key);
+  EXPECT_EQ(opened.key->publicKeyDer(), cert->front().publicKeyDer());
+}
+
+TEST_F(EstCoapsServiceOverTheCore, SkgRefusesAnotherKeyOrASymmetricKeyWith400) {
+  est::EstCoapsService coaps(*service_);
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto wrong = makeTestCsrWithKeyId("CN=DEV-1", throwaway, kAsymmDecryptKeyId, {1, 2, 3});
+  auto resp = coaps.handle(post("est/skg", wrong.toDer()));
+  EXPECT_EQ(400, resp.code);
+  EXPECT_FALSE(resp.content_format);
+  EXPECT_NE(std::string::npos, text(resp.body).find("id-aa-asymmDecryptKeyID")) << text(resp.body);
+  auto symmetric =
+      makeTestCsrWithKeyId("CN=DEV-1", throwaway, "1.2.840.113549.1.9.16.2.37", {1, 2, 3});
+  EXPECT_EQ(400, coaps.handle(post("est/skg", symmetric.toDer())).code);
+  EXPECT_EQ(0u, store_->certificatesOfDevice("DEV-1")->size());
+  auto junk = coaps.handle(post("est/skg", csrWithAttribute("1.2.840.113549.1.9.15", "x")));
+  EXPECT_EQ(400, junk.code) << "a smimeCapabilities value that is no SEQUENCE is malformed";
+}
+
+TEST_F(EstCoapsServiceOverTheCore, SkgWithSmimeCapabilitiesAloneAnswers284) {
+  // SMIMECapabilities { { aes256-CBC } }: names no key, so asks for no encryption.
+  const pki::Bytes caps = *pki::hexDecode("300d300b060960864801650304012a");
+  auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  pki::UniquePtr<X509_REQ> req(X509_REQ_dup(makeTestCsr("CN=DEV-1", key).native()));
+  X509_REQ_add1_attr_by_txt(req.get(), "1.2.840.113549.1.9.15", V_ASN1_SEQUENCE, caps.data(),
+                            static_cast<int>(caps.size()));
+  X509_REQ_sign(req.get(), key.native(), EVP_sha256());
+  unsigned char* der = nullptr;
+  int n = i2d_X509_REQ(req.get(), &der);
+  pki::Bytes body(der, der + n);
+  OPENSSL_free(der);
+  est::EstCoapsService coaps(*service_);
+  auto resp = coaps.handle(post("est/skg", body));
+  ASSERT_EQ(204, resp.code) << text(resp.body);
+  auto parts = twoParts(resp.body);
+  ASSERT_EQ(2u, parts.size());
+  EXPECT_EQ(ct(CoapContentFormat::kPkcs8), parts[0].first);
 }
 
 TEST_F(EstCoapsServiceOverTheCore, HeldRequestsGet503WithTheLabelsMaxAge) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pki/pkcs7.h"
+#include "pki/server_generated_key.h"
 #include "tests/support/core_fixture.h"
 
 namespace enroll::testing {
@@ -128,6 +129,44 @@ TEST_F(EstServiceOverTheCore, ServerKeyGenAnswersMultipartWithKeyAndCertificate)
   EXPECT_NE(std::string::npos, resp.body.find("Content-Type: application/pkcs8"));
   EXPECT_NE(std::string::npos,
             resp.body.find("Content-Type: application/pkcs7-mime; smime-type=certs-only"));
+}
+
+/** The body of the part of a multipart/mixed answer whose Content-Type starts with type. */
+std::string partBody(const std::string& body, const std::string& type) {
+  size_t at = body.find("Content-Type: " + type);
+  if (at == std::string::npos) return "";
+  size_t start = body.find("\r\n\r\n", at);
+  size_t end = body.find("--", start);
+  return body.substr(start + 4, end - start - 4);
+}
+
+TEST_F(EstServiceOverTheCore, ServerKeyGenAnswersAServerGeneratedKeyPartWhenTheCsrNamesTheKey) {
+  est::EstService est(*service_);
+  auto throwaway = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
+  auto csr = makeTestCsrWithKeyId("CN=DEV-1", throwaway, "1.2.840.113549.1.9.16.2.54",
+                                  pki::keyIdentifier(boot_->cert));
+  auto resp = est.handle(post("/.well-known/est/serverkeygen", pki::base64Encode(csr.toDer())));
+  ASSERT_EQ(200, resp.status) << resp.body;
+  EXPECT_EQ(std::string::npos, resp.body.find("application/pkcs8"));
+  auto key_part = pki::base64Decode(
+      partBody(resp.body, "application/pkcs7-mime; smime-type=server-generated-key"));
+  ASSERT_TRUE(key_part);
+  auto cert_part =
+      pki::base64Decode(partBody(resp.body, "application/pkcs7-mime; smime-type=certs-only"));
+  ASSERT_TRUE(cert_part);
+  auto certs = pki::parseCertsOnly(*cert_part);
+  ASSERT_TRUE(certs);
+  auto opened = openServerGeneratedKey(*key_part, *boot_, root_->cert, kNow);
+  EXPECT_TRUE(opened.signature_ok);
+  ASSERT_TRUE(opened.key);
+  EXPECT_EQ(opened.key->publicKeyDer(), certs->front().publicKeyDer());
+
+  auto other =
+      makeTestCsrWithKeyId("CN=DEV-1", throwaway, "1.2.840.113549.1.9.16.2.54", {0xde, 0xad});
+  auto refused =
+      est.handle(post("/.well-known/est/serverkeygen", pki::base64Encode(other.toDer())));
+  EXPECT_EQ(400, refused.status);
+  EXPECT_NE(std::string::npos, refused.body.find("id-aa-asymmDecryptKeyID")) << refused.body;
 }
 
 }  // namespace
