@@ -38,6 +38,9 @@ start_server() {
   local mode="${1:?usage: $0 ENROLLD DATA_DIR | --test-server SCEP_LOOPBACK_SERVER (or ENROLLD=...)}"
   local arg="${2:?missing second argument}"
   shift 2
+  # Created before the server starts: the wait below must not read a file not there yet (under
+  # pipefail a missing file would end the test).
+  : >"$WORK/server.log"
   if [[ "$mode" == --test-server ]]; then
     "$arg" --dir "$WORK" "$@" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
