@@ -708,15 +708,16 @@ Result<ScepTransactionState> SqlStore::scepTransactionState(const std::string& l
                                                             const std::string& nonce_hex) {
   return run<ScepTransactionState>(
       "scep transaction", [&](Poco::Data::Session& s) -> Result<ScepTransactionState> {
+        // One statement for both (this is on every PKCSReq's path).
         ScepTransactionState state;
-        std::vector<std::string> keys;
-        s << "SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND"
-             " transaction_id = ?",
-            into(keys), bind(label), bind(transaction_id), now;
-        if (!keys.empty()) state.public_key_sha256 = keys.front();
+        Poco::Nullable<std::string> key;
         int seen = 0;
-        s << "SELECT COUNT(*) FROM scep_nonces WHERE transaction_id = ? AND nonce = ?", into(seen),
-            bind(transaction_id), bind(nonce_hex), now;
+        s << "SELECT (SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND"
+             " transaction_id = ?), (SELECT COUNT(*) FROM scep_nonces WHERE transaction_id = ?"
+             " AND nonce = ?)",
+            into(key), into(seen), bind(label), bind(transaction_id), bind(transaction_id),
+            bind(nonce_hex), now;
+        if (!key.isNull()) state.public_key_sha256 = key.value();
         state.nonce_seen = seen > 0;
         return state;
       });
