@@ -130,22 +130,7 @@ coap "${TRUST[@]}" $(boot 3) -b 64 -m post -t 286 -A 62 -f skg-enc-csr.der -o sk
 multipart_core skg-enc.cbor skg-enc
 check "skg answers the encrypted key 280 and the certificate 281" "280 281" "$(cat skg-enc.ct 2>/dev/null)"
 openssl pkcs7 -inform DER -in skg-enc.1 -print_certs -out skg-enc.pem 2>/dev/null
-openssl cms -decrypt -binary -inform DER -in skg-enc.0 -recip "$D/demo/device-0003.pem" \
-  -inkey "$D/demo/device-0003.key" -out skg-enc.signed.der 2> decrypt.err
-check "openssl cms -decrypt opens 280 with the bootstrap key" 0 "$(wc -c < decrypt.err)"
-check_contains "openssl cms -verify checks the issuing CA's signature up to the root" "Verification successful" \
-  "$(openssl cms -verify -binary -inform DER -in skg-enc.signed.der -CAfile "$D/ca/root-ca.pem" \
-       -signer skg-enc.signer.pem -out skg-enc.akp.der 2>&1)"
-check "the signer is the issuing CA" "$(openssl x509 -in "$D/ca/issuing-ca.pem" -noout -fingerprint)" \
-  "$(openssl x509 -in skg-enc.signer.pem -noout -fingerprint 2>&1)"
-python3 -c '
-import sys
-b = open(sys.argv[1], "rb").read()
-n = b[1]; i = 2
-if n & 0x80: i += n & 0x7f
-sys.stdout.buffer.write(b[i:])' skg-enc.akp.der > skg-enc.key.der 2>/dev/null
-check "the key from the AsymmetricKeyPackage matches the returned certificate" \
-  "$(openssl x509 -in skg-enc.pem -noout -pubkey 2>&1)" "$(openssl pkey -inform DER -in skg-enc.key.der -pubout 2>&1)"
+check_sealed_key skg-enc.0 skg-enc.pem device-0003
 check "one encrypted skg enrolls once" 1 \
   "$(( $(grep -c 'operation=skg .*outcome="\?issued' "$WORK/serve.err") - BEFORE ))"
 ISSUED=$(grep -c 'outcome="\?issued' "$WORK/serve.err")

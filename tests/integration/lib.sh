@@ -125,6 +125,33 @@ PY
 }
 
 # ski CERT: the subjectKeyIdentifier of a PEM certificate, lower-case hex without colons
+# An encrypted server-generated key (RFC 7030 4.4.2), opened the way a device would with openssl:
+# decrypted with the device's bootstrap key, its SignedData verified up to the root, its signer the
+# issuing CA, and the key inside matching the certificate that came with it.
+#   check_sealed_key ENVELOPE.der CERT.pem DEVICE (a demo device: $D/demo/DEVICE.pem, .key)
+check_sealed_key() {
+  local env=$1 cert=$2 device=$3
+  openssl cms -decrypt -binary -inform DER -in "$env" -recip "$D/demo/$device.pem" \
+    -inkey "$D/demo/$device.key" -out "$env.signed" 2> "$env.decrypt.err"
+  check "openssl cms -decrypt opens it with the bootstrap key" 0 "$(wc -c < "$env.decrypt.err")"
+  check "the signed content is an AsymmetricKeyPackage (id-ct-KP-aKeyPackage)" 1 \
+    "$(openssl cms -cmsout -print -inform DER -in "$env.signed" 2>&1 | grep eContentType | grep -c '(2.16.840.1.101.2.1.2.78.5)')"
+  check_contains "openssl cms -verify checks the signature up to the root" "Verification successful" \
+    "$(openssl cms -verify -binary -inform DER -in "$env.signed" -CAfile "$D/ca/root-ca.pem" \
+         -signer "$env.signer.pem" -out "$env.akp" 2>&1)"
+  check "the signer is the issuing CA" "$(openssl x509 -in "$D/ca/issuing-ca.pem" -noout -fingerprint)" \
+    "$(openssl x509 -in "$env.signer.pem" -noout -fingerprint 2>&1)"
+  # AsymmetricKeyPackage ::= SEQUENCE OF OneAsymmetricKey: the one key is PKCS#8 inside the SEQUENCE.
+  python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+n = b[1]; i = 2
+if n & 0x80: i += n & 0x7f
+sys.stdout.buffer.write(b[i:])' "$env.akp" > "$env.key.der" 2>/dev/null
+  check "the decrypted key matches the returned certificate" "$(openssl x509 -in "$cert" -noout -pubkey 2>&1)" \
+    "$(openssl pkey -inform DER -in "$env.key.der" -pubout 2>&1)"
+}
+
 ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n 2p | tr -d ' :\n' | tr 'A-F' 'a-f'; }
 
 # http_status ARGS...: runs curl and prints only the status code
