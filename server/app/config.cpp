@@ -231,6 +231,11 @@ Config parseConfig(const std::string& json_text, const std::string& dir) {
     c.max_body_bytes = static_cast<size_t>(body);
     hr.done();
   }
+  if (auto coap = r.object("coap")) {
+    Reader cr(coap, "coap");
+    cr.integer("enrollment_threads", c.coap_enrollment_threads, 0, 256);
+    cr.done();
+  }
   if (auto db = r.object("database")) {
     Reader dr(db, "database");
     dr.string("driver", c.database_driver);

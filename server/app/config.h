@@ -80,6 +80,7 @@ struct Config {
   std::string tls_min_version = "1.2";
   int tls_session_cache_size = 1024;
   transport::ListenerSettings http;  ///< threads and timeouts (address is per listener)
+  int coap_enrollment_threads = 8;   ///< EST-coaps enrollments off the I/O thread (coap.*)
   size_t max_body_bytes = size_t{64} * 1024;
   std::string database_driver = "sqlite";
   std::string database_path = "enrolld.db";

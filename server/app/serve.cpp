@@ -273,6 +273,7 @@ int runServe(const ServeOptions& options) {
                                      loaded.client_ca_names,
                                      {}};
         for (const auto& [label, l] : *loaded.labels) coap.labels.push_back(label);
+        coap.enrollment_threads = config.coap_enrollment_threads;
         auto created = transport::CoapListener::create(coaps_service, coap);
         if (!created) {
           std::cerr << "enrolld serve: cannot open the coap listener: "

@@ -47,6 +47,15 @@ TEST(Config, RefusesAWrongTypeWithItsPath) {
 TEST(Config, RefusesOutOfRangeNumbers) {
   EXPECT_EQ("http.max_threads: must be between 1 and 1024",
             errorOf(R"({"http": {"max_threads": 0}})"));
+  EXPECT_EQ("coap.enrollment_threads: must be between 0 and 256",
+            errorOf(R"({"coap": {"enrollment_threads": 257}})"));
+}
+
+TEST(Config, ReadsTheCoapEnrollmentThreads) {
+  EXPECT_EQ(8, parseConfig(kMinimal, "/data").coap_enrollment_threads);
+  std::string json = kMinimal;
+  json.insert(1, R"("coap": {"enrollment_threads": 0},)");
+  EXPECT_EQ(0, parseConfig(json, "/data").coap_enrollment_threads);
 }
 
 TEST(Config, RefusesBrokenReferences) {
