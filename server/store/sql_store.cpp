@@ -234,26 +234,19 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
 /**
  * Appends an audit entry after the chain's head. head, when given, is the head as this transaction
  * last wrote it (a batch of issuances appends one entry after the other without reading the head
- * back each time); empty: read from the table. It is updated to the new entry.
+ * back each time); empty, it is read from the table. It is left at the new entry.
  */
-AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a,
-                       std::optional<std::pair<int64_t, std::string>>* head = nullptr) {
-  if (head == nullptr || !*head) {
+AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a, SqlStore::AuditHead* head = nullptr) {
+  SqlStore::AuditHead read_here;
+  if (head == nullptr) head = &read_here;
+  if (!*head) {
     std::vector<Poco::Tuple<Int64, std::string>> last;
     s << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(last), now;
-    std::pair<int64_t, std::string> read{0, std::string(64, '0')};
-    if (!last.empty()) read = {last[0].get<0>(), last[0].get<1>()};
-    if (head == nullptr) {
-      a.seq = read.first + 1;
-      a.prev_hash = read.second;
-    } else {
-      *head = std::move(read);
-    }
+    *head = last.empty() ? std::make_pair(int64_t{0}, std::string(64, '0'))
+                         : std::make_pair(int64_t{last[0].get<0>()}, last[0].get<1>());
   }
-  if (head != nullptr) {
-    a.seq = (*head)->first + 1;
-    a.prev_hash = (*head)->second;
-  }
+  a.seq = (*head)->first + 1;
+  a.prev_hash = (*head)->second;
   a.hash = auditEntryHash(a);
   Int64 seq = a.seq;
   Int64 at = a.at;
@@ -261,13 +254,13 @@ AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a,
        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       bind(seq), bind(at), bind(a.actor), bind(a.action), bind(a.target), bind(a.outcome),
       bind(a.detail), bind(a.prev_hash), bind(a.hash), now;
-  if (head != nullptr) *head = std::make_pair(a.seq, a.hash);
+  *head = std::make_pair(a.seq, a.hash);
   return a;
 }
 
 /** Records an enrollment event and its audit entry (inside the caller's transaction). */
 void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e,
-                 std::optional<std::pair<int64_t, std::string>>* audit_head = nullptr) {
+                 SqlStore::AuditHead* audit_head = nullptr) {
   Int64 at = e.at;
   s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
        " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

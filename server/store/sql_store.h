@@ -107,6 +107,9 @@ class SqlStore final : public Store {
   Result<void> setCrlBase(const std::string& issuer, int64_t base_number, int64_t base_revision,
                           std::time_t at) override;
 
+  /** The audit chain's last (seq, hash), when known; empty: read it from the table. */
+  using AuditHead = std::optional<std::pair<int64_t, std::string>>;
+
  private:
   SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& connection, int max_sessions);
   Result<void> migrate();
@@ -130,7 +133,7 @@ class SqlStore final : public Store {
   std::mutex write_mu_;
   Grouped issuances_{64};
   /** The audit chain's head as the batch being committed left it (under write_mu_). */
-  std::optional<std::pair<int64_t, std::string>> batch_audit_head_;
+  AuditHead batch_audit_head_;
 };
 
 }  // namespace enroll::store
