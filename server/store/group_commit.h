@@ -11,7 +11,9 @@
  * The runner (SqlStore) owns the database side; this class only queues, elects the leader and
  * hands the results back.
  */
+#include <algorithm>
 #include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <mutex>
 #include <optional>
