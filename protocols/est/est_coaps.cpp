@@ -103,25 +103,15 @@ std::string coapCodeString(int code) {
 }
 
 int coapCodeFor(ErrorCode code) {
+  // CoAP's response codes carry HTTP's numbers (4.00, 4.01, 4.03, 4.04, 5.00, 5.03) except:
   switch (code) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kMalformed:
-      return 400;
-    case ErrorCode::kUnauthenticated:
-      return 401;
-    case ErrorCode::kPermissionDenied:
-      return 403;
-    case ErrorCode::kNotFound:
-      return 404;
     case ErrorCode::kAlreadyExists:
       return 403;  // CoAP (RFC 7252) has no 4.09 Conflict; the request is refused by policy.
-    case ErrorCode::kUnavailable:
     case ErrorCode::kPending:
-      return 503;
-    case ErrorCode::kInternal:
-      return 500;
+      return 503;  // held: the device returns after Max-Age (RFC 9148 5); CoAP has no 2.02
+    default:
+      return pki::httpStatusFor(code);
   }
-  return 500;
 }
 
 std::string wellKnownCore(const std::vector<std::string>& labels) {
