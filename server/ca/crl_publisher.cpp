@@ -4,6 +4,18 @@
 #include <cstdio>
 
 namespace enroll::ca {
+namespace {
+
+/** "12.3": the milliseconds since started, for the publish log lines. */
+std::string millisecondsSince(std::chrono::steady_clock::time_point started) {
+  auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  char text[32];
+  snprintf(text, sizeof text, "%.1f", ms);
+  return text;
+}
+
+}  // namespace
 
 using pki::ErrorCode;
 using pki::makeError;
@@ -80,17 +92,13 @@ pki::Result<void> CrlPublisher::publishDelta(const CertificateAuthority& ca, int
   int64_t number = delta->number;
   putDelta(name, std::move(delta), revision);
   if (log_) {
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count();
-    char latency[32];
-    snprintf(latency, sizeof latency, "%.1f", ms);
     log_({{"event", "delta_crl_published"},
           {"ca", name},
           {"delta_number", std::to_string(number)},
           {"delta_base", std::to_string(state.base_number)},
           {"delta_entries", std::to_string(entries)},
           {"revision", std::to_string(revision)},
-          {"latency_ms", latency}});
+          {"latency_ms", millisecondsSince(started)}});
   }
   return pki::ok();
 }
@@ -199,10 +207,6 @@ pki::Result<void> CrlPublisher::publishFull(const CertificateAuthority& ca, int6
   }
   putDelta(name, std::move(delta), revision);
   if (log_) {
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count();
-    char latency[32];
-    snprintf(latency, sizeof latency, "%.1f", ms);
     log_({{"event", "crl_published"},
           {"ca", name},
           {"crl_number", std::to_string(full->number)},
@@ -212,7 +216,7 @@ pki::Result<void> CrlPublisher::publishFull(const CertificateAuthority& ca, int6
           {"delta_base", std::to_string(base_number)},
           {"delta_entries", std::to_string(delta_entries)},
           {"revision", std::to_string(revision)},
-          {"latency_ms", latency}});
+          {"latency_ms", millisecondsSince(started)}});
   }
   return pki::ok();
 }
