@@ -337,20 +337,26 @@ std::vector<RevocationEntry> toEntries(std::vector<std::string>& serial,
   return out;
 }
 
+/** The entries of one issuer's certificates that meet condition (one ? for value). */
+std::vector<RevocationEntry> selectEntries(Poco::Data::Session& s, const char* condition,
+                                           const std::string& issuer, Int64 value) {
+  std::vector<std::string> serial, status;
+  std::vector<Int64> at;
+  std::vector<int> why;
+  s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
+       " WHERE issuer = ? AND "
+    << condition,
+      bind(issuer), bind(value), into(serial), into(status), into(at), into(why), now;
+  return toEntries(serial, status, at, why);
+}
+
 }  // namespace
 
 Result<std::vector<RevocationEntry>> SqlStore::revokedEntries(const std::string& issuer,
                                                               std::time_t not_after_from) {
   using Out = std::vector<RevocationEntry>;
   return run<Out>("revoked entries", [&](Poco::Data::Session& s) -> Result<Out> {
-    std::vector<std::string> serial, status;
-    std::vector<Int64> at;
-    std::vector<int> why;
-    Int64 from = not_after_from;
-    s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
-         " WHERE issuer = ? AND status <> 'good' AND not_after >= ?",
-        bind(issuer), bind(from), into(serial), into(status), into(at), into(why), now;
-    return toEntries(serial, status, at, why);
+    return selectEntries(s, "status <> 'good' AND not_after >= ?", issuer, not_after_from);
   });
 }
 
@@ -358,14 +364,7 @@ Result<std::vector<RevocationEntry>> SqlStore::statusChangesSince(const std::str
                                                                   int64_t revision) {
   using Out = std::vector<RevocationEntry>;
   return run<Out>("status changes", [&](Poco::Data::Session& s) -> Result<Out> {
-    std::vector<std::string> serial, status;
-    std::vector<Int64> at;
-    std::vector<int> why;
-    Int64 since = revision;
-    s << "SELECT serial, status, revoked_at, revocation_reason FROM certificates"
-         " WHERE issuer = ? AND status_revision > ?",
-        bind(issuer), bind(since), into(serial), into(status), into(at), into(why), now;
-    return toEntries(serial, status, at, why);
+    return selectEntries(s, "status_revision > ?", issuer, revision);
   });
 }
 
