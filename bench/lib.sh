@@ -13,6 +13,44 @@ stop_pid() {  # stop one process we started: SIGTERM, then SIGKILL after 5 s
   wait "$pid" 2>/dev/null || true
 }
 
+# --- the frame every run-*-bench.sh shares ---------------------------------------------------
+# bench_option "$@": the options every bench script takes (-t, -c, --enrolld, --build-dir,
+# --quiet-wait, --keep, --out); sets bench_shift to the arguments it used, 0 for another option.
+bench_option() {
+  bench_shift=2
+  case $1 in
+    -t) seconds=$2 ;;
+    -c) concurrencies=$2 ;;
+    --enrolld) enrolld=$2 ;;
+    --build-dir) build_dir=$2 ;;
+    --quiet-wait) quiet_wait=$2 ;;
+    --out) out=$2 ;;
+    --keep) keep=1; bench_shift=1 ;;
+    *) bench_shift=0 ;;
+  esac
+}
+
+# bench_workspace NAME: enrolld (default: the build's), bin (BUILD_DIR/bench-run), a throwaway
+# work folder /tmp/NAME-bench.XXXXXX, and on exit: stop every process in bench_pids and in
+# srv_pid, remove the folder unless --keep.
+bench_workspace() {
+  [[ -n $enrolld ]] || enrolld=$build_dir/server/app/enrolld
+  bin=$build_dir/bench-run
+  work=$(mktemp -d "/tmp/$1-bench.XXXXXX")
+  bench_pids=()
+  srv_pid=""
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${bench_pids[@]}" "$srv_pid"; do stop_pid "$pid"; done
+  bench_pids=()
+  srv_pid=""
+  if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
+}
+
 # listen_overrides DIR: "--listen-<name> 127.0.0.1:0" (one word a line) for every listener that
 # DIR/enrolld.json names, and for est, so that a run stays on loopback and takes no fixed port.
 listen_overrides() {

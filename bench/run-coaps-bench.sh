@@ -25,37 +25,20 @@ keep=0
 out=""
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+
 while [[ $# -gt 0 ]]; do
+  bench_option "$@"
+  if [[ $bench_shift -gt 0 ]]; then shift "$bench_shift"; continue; fi
   case $1 in
-    -t) seconds=$2; shift 2 ;;
-    -c) concurrencies=$2; shift 2 ;;
     -m) modes=$2; shift 2 ;;
     -r) repeat=$2; shift 2 ;;
-    --enrolld) enrolld=$2; shift 2 ;;
-    --build-dir) build_dir=$2; shift 2 ;;
-    --quiet-wait) quiet_wait=$2; shift 2 ;;
-    --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
 done
-[[ -n $enrolld ]] || enrolld=$build_dir/server/app/enrolld
-bin=$build_dir/bench-run
-work=$(mktemp -d /tmp/coaps-bench.XXXXXX)
-srv_pid=""
-
-# shellcheck source=bench/lib.sh
-. "$repo/bench/lib.sh"
-
-cleanup() {
-  stop_pid "$srv_pid"
-  srv_pid=""
-  if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+bench_workspace coaps
 # --- build ------------------------------------------------------------------------------------
 log "building coaps_load and est_load into $bin"
 mkdir -p "$bin"

@@ -30,39 +30,23 @@ out=""
 ideal_threads=16
 
 usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+
 while [[ $# -gt 0 ]]; do
+  bench_option "$@"
+  if [[ $bench_shift -gt 0 ]]; then shift "$bench_shift"; continue; fi
   case $1 in
-    -t) seconds=$2; shift 2 ;;
-    -c) concurrencies=$2; shift 2 ;;
     -m) modes=$2; shift 2 ;;
     -r) repeat=$2; shift 2 ;;
     --restart) restart=1; shift ;;
     --tls) tls=$2; shift 2 ;;
-    --enrolld) enrolld=$2; shift 2 ;;
-    --build-dir) build_dir=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
 done
-[[ -n $enrolld ]] || enrolld=$build_dir/server/app/enrolld
-bin=$build_dir/bench-run
-work=$(mktemp -d /tmp/est-bench.XXXXXX)
-pids=()
-
-# shellcheck source=bench/lib.sh
-. "$repo/bench/lib.sh"
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
-  pids=()
-  if [[ $keep == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace est
 
 free_port() {  # a loopback TCP port nobody listens on
   local p
@@ -101,7 +85,7 @@ start_ideal() {  # uses srv_cert srv_key ca_cert ca_key mfr_cert, set below
   "$bin/ideal_est" "$port" "$srv_cert" "$srv_key" "$ca_cert" "$ca_key" "$mfr_cert" \
     "$ideal_threads" >>"$work/ideal_est.log" 2>&1 &
   pid=$!
-  pids+=("$pid")
+  bench_pids+=("$pid")
   for _ in $(seq 50); do [[ -n $(ss -Htln "sport = :$port") ]] && break; sleep 0.1; done
   if ! kill -0 "$pid" 2>/dev/null || [[ -z $(ss -Htln "sport = :$port") ]]; then
     log "ideal_est did not start"; cat "$work/ideal_est.log" >&2
@@ -114,7 +98,7 @@ start_ideal() {  # uses srv_cert srv_key ca_cert ca_key mfr_cert, set below
 start_enrolld() {
   start_enrolld_serve "$enrolld" "$edir" "$work/enrolld.out.$((++enrolld_starts))" \
     "$work/enrolld.err" est || return 1
-  pids+=("$ENROLLD_PID")
+  bench_pids+=("$ENROLLD_PID")
   s_pid[enrolld]=$ENROLLD_PID; s_port[enrolld]=$ENROLLD_PORT
   log "enrolld pid $ENROLLD_PID on 127.0.0.1:$ENROLLD_PORT"
 }
