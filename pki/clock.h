@@ -1,6 +1,9 @@
 #pragma once
 /** An injectable clock, so validity dates in tests are reproducible (STYLE.md, Tests). */
+#include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <string>
 
 namespace enroll::pki {
 
@@ -28,5 +31,14 @@ class FixedClock final : public Clock {
  private:
   std::time_t t_;
 };
+
+/** Milliseconds since start with two decimals ("1.25"), for the latency_ms log fields. */
+inline std::string millisecondsSince(std::chrono::steady_clock::time_point start) {
+  auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", ms);
+  return text;
+}
 
 }  // namespace enroll::pki

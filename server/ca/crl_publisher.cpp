@@ -4,18 +4,8 @@
 #include <cstdio>
 
 namespace enroll::ca {
-namespace {
 
-/** "12.3": the milliseconds since started, for the publish log lines. */
-std::string millisecondsSince(std::chrono::steady_clock::time_point started) {
-  auto ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  char text[32];
-  snprintf(text, sizeof text, "%.1f", ms);
-  return text;
-}
-
-}  // namespace
+using pki::millisecondsSince;
 
 using pki::ErrorCode;
 using pki::makeError;

@@ -19,14 +19,6 @@ std::string readBodyLimited(std::istream& in, size_t limit) {
   return body;
 }
 
-std::string millisecondsSince(std::chrono::steady_clock::time_point start) {
-  auto ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  char text[32];
-  snprintf(text, sizeof text, "%.2f", ms);
-  return text;
-}
-
 void NotFoundHandler::handleRequest(Poco::Net::HTTPServerRequest& request,
                                     Poco::Net::HTTPServerResponse& response) {
   static const std::string kBody = "not found\n";

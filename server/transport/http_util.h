@@ -6,6 +6,8 @@
 #include <istream>
 #include <string>
 
+#include "pki/clock.h"
+
 namespace enroll::transport {
 
 /**
@@ -14,8 +16,7 @@ namespace enroll::transport {
  */
 std::string readBodyLimited(std::istream& in, size_t limit);
 
-/** Milliseconds since start with two decimals ("1.25"), for the latency_ms log field. */
-std::string millisecondsSince(std::chrono::steady_clock::time_point start);
+using pki::millisecondsSince;
 
 /** Answers 404 "not found" and logs one line; protocol names the listener ("https", "http"). */
 class NotFoundHandler : public Poco::Net::HTTPRequestHandler {
