@@ -21,8 +21,6 @@
 
 static unsigned char g_work[2048];
 static unsigned char g_io[2048];
-static unsigned char g_slot[EDC_SLOT_COUNT][2048];
-static size_t g_slot_len[EDC_SLOT_COUNT];
 static int g_fail;
 
 static int64_t g_now_offset;
@@ -58,27 +56,9 @@ static int net_recv(edc_conn_t *c, unsigned char *b, size_t n, uint32_t t) {
   return EDC_ERR_NET;
 }
 static void net_close(edc_conn_t *c) { (void)c; }
-static int store_read(void *ctx, edc_slot_t s, unsigned char *buf, size_t size, size_t *olen) {
-  (void)ctx;
-  if (g_slot_len[s] == 0) return EDC_ERR_NOT_FOUND;
-  if (size < g_slot_len[s]) {
-    *olen = g_slot_len[s];
-    return EDC_ERR_BUFFER_TOO_SMALL;
-  }
-  memcpy(buf, g_slot[s], g_slot_len[s]);
-  *olen = g_slot_len[s];
-  return 0;
-}
-static int store_commit(void *ctx, edc_slot_t s, const unsigned char *buf, size_t len) {
-  (void)ctx;
-  if (len > sizeof(g_slot[s])) return EDC_ERR_STORAGE;
-  memcpy(g_slot[s], buf, len);
-  g_slot_len[s] = len;
-  return 0;
-}
 
-static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,   net_close,   mono,
-                                 wall, NULL,        hw_entropy, store_read, store_commit};
+static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,      net_close,      mono,
+                                 wall, NULL,        hw_entropy, hw_store_read, hw_store_commit};
 
 typedef struct meas {
   uint64_t t0;

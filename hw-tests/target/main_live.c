@@ -165,28 +165,8 @@ static void net_close(edc_conn_t *c) {
   c->open = 0;
 }
 
-static unsigned char g_slot[EDC_SLOT_COUNT][2048];
-static size_t g_slot_len[EDC_SLOT_COUNT];
-static int store_read(void *ctx, edc_slot_t s, unsigned char *buf, size_t size, size_t *olen) {
-  (void)ctx;
-  if (g_slot_len[s] == 0) return EDC_ERR_NOT_FOUND;
-  if (size < g_slot_len[s]) {
-    *olen = g_slot_len[s];
-    return EDC_ERR_BUFFER_TOO_SMALL;
-  }
-  memcpy(buf, g_slot[s], g_slot_len[s]);
-  *olen = g_slot_len[s];
-  return 0;
-}
-static int store_commit(void *ctx, edc_slot_t s, const unsigned char *buf, size_t len) {
-  (void)ctx;
-  if (len > sizeof(g_slot[s])) return EDC_ERR_STORAGE;
-  memcpy(g_slot[s], buf, len);
-  g_slot_len[s] = len;
-  return 0;
-}
-static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,   net_close,   mono,
-                                 wall, NULL,        hw_entropy, store_read, store_commit};
+static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,      net_close,      mono,
+                                 wall, NULL,        hw_entropy, hw_store_read, hw_store_commit};
 
 static int g_fail;
 static void expect(int cond, const char *what) {
@@ -350,7 +330,7 @@ static void run_device(const char *prefix, const char *cn, int se, uint16_t port
     expect(sh_write_file(name, op->raw.p, op->raw.len) == 0, "renewed certificate written");
   if (se) {
     /* the stored bundle holds no private key; the element signed the TLS handshakes */
-    expect(g_slot_len[EDC_SLOT_OPERATIONAL] > 6 && g_slot[EDC_SLOT_OPERATIONAL][4] == 0,
+    expect(hw_slot_len[EDC_SLOT_OPERATIONAL] > 6 && hw_slot[EDC_SLOT_OPERATIONAL][4] == 0,
            "no private key in storage");
     printf("secure-element signatures: bootstrap %u, device %u\n", boot_se.signs, dev_se.signs);
     expect(boot_se.signs == 1, "bootstrap element signed the enroll handshake");
@@ -371,7 +351,7 @@ out:
     se_free(&boot_se, &boot_key);
     se_free(&dev_se, &dev_key);
   }
-  memset(g_slot_len, 0, sizeof(g_slot_len));
+  memset(hw_slot_len, 0, sizeof(hw_slot_len));
 }
 
 int main(void) {

@@ -245,8 +245,6 @@ static void run_server_on_own_stack(void) {
 
 /* ---------------- the client's port ---------------- */
 static int64_t g_now = NOW0;
-static unsigned char g_slot[EDC_SLOT_COUNT][2048];
-static size_t g_slot_len[EDC_SLOT_COUNT];
 static int g_connects;
 
 static int64_t wall(void *ctx) {
@@ -283,23 +281,8 @@ static int net_recv(edc_conn_t *c, unsigned char *b, size_t n, uint32_t t) {
   return pipe_pop(&g_s2c, b, n);
 }
 static void net_close(edc_conn_t *c) { (void)c; }
-static int store_read(void *ctx, edc_slot_t s, unsigned char *buf, size_t size, size_t *olen) {
-  (void)ctx;
-  if (g_slot_len[s] == 0) return EDC_ERR_NOT_FOUND;
-  *olen = g_slot_len[s];
-  if (size < g_slot_len[s]) return EDC_ERR_BUFFER_TOO_SMALL;
-  memcpy(buf, g_slot[s], g_slot_len[s]);
-  return 0;
-}
-static int store_commit(void *ctx, edc_slot_t s, const unsigned char *buf, size_t len) {
-  (void)ctx;
-  if (len > sizeof(g_slot[s])) return EDC_ERR_STORAGE;
-  memcpy(g_slot[s], buf, len);
-  g_slot_len[s] = len;
-  return 0;
-}
-static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,   net_close,   NULL,
-                                 wall, NULL,        hw_entropy, store_read, store_commit};
+static const edc_port_t kPort = {NULL, net_connect, net_send,   net_recv,      net_close,      NULL,
+                                 wall, NULL,        hw_entropy, hw_store_read, hw_store_commit};
 
 /* Heap booking: allocations made while the server runs are not the client's. */
 static size_t g_cli_cur, g_cli_peak;
@@ -439,7 +422,7 @@ int main(void) {
   expect(strcmp(g_last_path, "/.well-known/est/simpleenroll") == 0, "simpleenroll path");
   expect(g_client_cert_seen, "bootstrap certificate presented in TLS");
   expect(edc_client_operational(&c, &nb, &na1) != NULL, "operational certificate installed");
-  expect(g_slot_len[EDC_SLOT_OPERATIONAL] > 38 && g_slot_len[EDC_SLOT_CA] == vec_root_der_len,
+  expect(hw_slot_len[EDC_SLOT_OPERATIONAL] > 38 && hw_slot_len[EDC_SLOT_CA] == vec_root_der_len,
          "committed");
   expect(next > NOW0 && next < na1, "renewal planned inside the lifetime");
 

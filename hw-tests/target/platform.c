@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "edc/edc_error.h"
 #include "mbedtls/platform.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, __stack_top, __stack_bottom;
@@ -200,3 +201,23 @@ __attribute__((section(".isr_vector"), used)) static const uintptr_t g_vectors[1
     0,
     (uintptr_t)fault_handler,
     (uintptr_t)SysTick_Handler};
+
+unsigned char hw_slot[EDC_SLOT_COUNT][2048];
+size_t hw_slot_len[EDC_SLOT_COUNT];
+
+int hw_store_read(void *ctx, edc_slot_t s, unsigned char *buf, size_t size, size_t *olen) {
+  (void)ctx;
+  if (hw_slot_len[s] == 0) return EDC_ERR_NOT_FOUND;
+  *olen = hw_slot_len[s];
+  if (size < hw_slot_len[s]) return EDC_ERR_BUFFER_TOO_SMALL;
+  memcpy(buf, hw_slot[s], hw_slot_len[s]);
+  return 0;
+}
+
+int hw_store_commit(void *ctx, edc_slot_t s, const unsigned char *buf, size_t len) {
+  (void)ctx;
+  if (len > sizeof(hw_slot[s])) return EDC_ERR_STORAGE;
+  memcpy(hw_slot[s], buf, len);
+  hw_slot_len[s] = len;
+  return 0;
+}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edc/edc_port.h"
+
 /** Leave QEMU with this exit code (semihosting SYS_EXIT_EXTENDED). */
 void hw_exit(int code) __attribute__((noreturn));
 /** Install the counting allocator for Mbed TLS and start SysTick. */
@@ -25,4 +27,12 @@ size_t hw_sbrk_used(void);
 uint64_t hw_ticks(void);
 /** Fill a buffer with (test-grade) entropy. */
 int hw_entropy(void *ctx, unsigned char *buf, size_t len);
+
+/** The slots of the RAM slot store below (2 KiB each); hw_slot_len[s] == 0: slot s is empty. */
+extern unsigned char hw_slot[EDC_SLOT_COUNT][2048];
+extern size_t hw_slot_len[EDC_SLOT_COUNT];
+/** edc_port_t read_slot over hw_slot (linked only into the images that use it). */
+int hw_store_read(void *ctx, edc_slot_t s, unsigned char *buf, size_t size, size_t *olen);
+/** edc_port_t commit_slot over hw_slot. */
+int hw_store_commit(void *ctx, edc_slot_t s, const unsigned char *buf, size_t len);
 #endif
