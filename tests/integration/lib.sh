@@ -34,9 +34,9 @@ init_dir() {
   "$ENROLLD" init "$dir" "$@" > "$WORK/init.out" 2>&1 || { cat "$WORK/init.out"; return 1; }
 }
 
-# start_enrolld DIR: serves DIR on free loopback ports; sets PORT, U (EST base URL), COAP_PORT,
-# CU (EST-coaps base URL), ADMIN_PORT, HTTP_URL (plain HTTP, no trailing slash), METRICS (URL),
-# SERVER_DIR, SERVER_PID
+# start_enrolld DIR: serves DIR on free loopback ports (the plain HTTP listener on HTTP_LISTEN when
+# set); sets PORT, U (EST base URL), COAP_PORT, CU (EST-coaps base URL), ADMIN_PORT, HTTP_URL
+# (plain HTTP, no trailing slash), METRICS (URL), SERVER_DIR, SERVER_PID
 start_enrolld() {
   local dir=$1
   SERVER_DIR=$dir
@@ -45,7 +45,7 @@ start_enrolld() {
   local admin=()
   # A hand-written configuration may have no admin CA, and then no admin listener.
   grep -q '"ca_certificate"' "$dir/enrolld.json" && admin=(--listen-admin 127.0.0.1:0)
-  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http 127.0.0.1:0 --listen-coap 127.0.0.1:0 \
+  "$ENROLLD" serve "$dir" --listen-est 127.0.0.1:0 --listen-http "${HTTP_LISTEN:-127.0.0.1:0}" --listen-coap 127.0.0.1:0 \
     --listen-metrics 127.0.0.1:0 "${admin[@]}" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER_PID=$!
   for _ in $(seq 1 100); do

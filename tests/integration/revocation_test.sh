@@ -20,18 +20,7 @@ c = json.load(open(path))
 c["publish"] = {"base_url": base, "delta_crl_base_seconds": 3600}
 json.dump(c, open(path, "w"), indent=2)
 PY
-"$ENROLLD" serve "$D" --listen-est 127.0.0.1:0 --listen-http "127.0.0.1:$HTTP_PORT" --listen-coap 127.0.0.1:0 \
-  > "$WORK/serve.out" 2> "$WORK/serve.err" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening est https://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
-  [ -n "$PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/serve.err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "enrolld did not start"; cat "$WORK/serve.err"; exit 1; }
-U="https://127.0.0.1:$PORT/.well-known/est"
-COAP_PORT=$(sed -n 's|^listening coap coaps://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/serve.out" | head -1)
+HTTP_LISTEN=127.0.0.1:$HTTP_PORT start_enrolld "$D" || exit 1
 
 CA=(--cacert "$D/ca/root-ca.pem")
 P10=(-H 'Content-Type: application/pkcs10')
