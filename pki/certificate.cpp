@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 
+#include "pki/direct_decode.h"
 #include "pki/private_key.h"
 
 namespace enroll::pki {
@@ -81,6 +82,9 @@ std::vector<SubjectAltName> describeGeneralNames(const GENERAL_NAMES* names) {
 }
 
 Result<Certificate> Certificate::fromDer(const uint8_t* der, size_t len) {
+  // Most certificates are read without OpenSSL 3.0's key decoder (direct_decode.h).
+  if (UniquePtr<X509> fast = direct::decodeCertificate(der, len))
+    return Certificate(std::move(fast));
   const unsigned char* p = der;
   X509* raw = d2i_X509(nullptr, &p, static_cast<long>(len));
   if (!raw) return opensslError(ErrorCode::kMalformed, "not a DER certificate");

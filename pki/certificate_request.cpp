@@ -1,134 +1,17 @@
-// d2i_EC_PUBKEY, d2i_RSA_PUBKEY and EVP_PKEY_assign are deprecated in OpenSSL 3.0 but they are
-// the only way to a public key without an OSSL_DECODER (see decodeWithoutKeyDecoder). This file.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "pki/certificate_request.h"
 
-#include <openssl/asn1t.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 
-#include <cstring>
-
+#include "pki/direct_decode.h"
 #include "pki/private_key.h"
 
 namespace enroll::pki {
-namespace {
-
-// A PKCS#10 request (RFC 2986 4) as OpenSSL's generic ASN.1 decoder reads it, with the
-// SubjectPublicKeyInfo kept as its DER bytes (ANY) instead of decoded into a key.
-struct RawRequestInfo {
-  ASN1_INTEGER* version;
-  X509_NAME* subject;
-  ASN1_TYPE* spki;
-  STACK_OF(X509_ATTRIBUTE) * attributes;
-};
-struct RawRequest {
-  RawRequestInfo* info;
-  X509_ALGOR* signature_algorithm;
-  ASN1_BIT_STRING* signature;
-};
-
-// clang-format off
-// NOLINTBEGIN: OpenSSL's template macros.
-ASN1_SEQUENCE(RawRequestInfo) = {
-    ASN1_SIMPLE(RawRequestInfo, version, ASN1_INTEGER),
-    ASN1_SIMPLE(RawRequestInfo, subject, X509_NAME),
-    ASN1_SIMPLE(RawRequestInfo, spki, ASN1_ANY),
-    ASN1_IMP_SET_OF_OPT(RawRequestInfo, attributes, X509_ATTRIBUTE, 0)
-} ASN1_SEQUENCE_END(RawRequestInfo)
-
-ASN1_SEQUENCE(RawRequest) = {
-    ASN1_SIMPLE(RawRequest, info, RawRequestInfo),
-    ASN1_SIMPLE(RawRequest, signature_algorithm, X509_ALGOR),
-    ASN1_SIMPLE(RawRequest, signature, ASN1_BIT_STRING)
-} ASN1_SEQUENCE_END(RawRequest)
-// NOLINTEND
-
-struct RawRequestFree {
-  void operator()(RawRequest* r) const {
-    ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(r), ASN1_ITEM_rptr(RawRequest));
-  }
-};
-// clang-format on
-
-/** An RSA or named-curve EC SubjectPublicKeyInfo as a legacy key (OpenSSL's direct decoder). */
-UniquePtr<EVP_PKEY> legacyPublicKey(const ASN1_STRING* spki) {
-  const unsigned char* p = spki->data;
-  long content = 0;
-  int tag = 0;
-  int cls = 0;
-  if (ASN1_get_object(&p, &content, &tag, &cls, spki->length) & 0x80) return nullptr;
-  UniquePtr<X509_ALGOR> alg(d2i_X509_ALGOR(nullptr, &p, content));
-  if (!alg) return nullptr;
-  UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
-  if (!key) return nullptr;
-  p = spki->data;
-  switch (OBJ_obj2nid(alg->algorithm)) {
-    case NID_X9_62_id_ecPublicKey: {
-      EC_KEY* ec = d2i_EC_PUBKEY(nullptr, &p, spki->length);
-      if (ec == nullptr || EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)) == NID_undef ||
-          EVP_PKEY_assign_EC_KEY(key.get(), ec) != 1) {
-        EC_KEY_free(ec);
-        return nullptr;
-      }
-      return key;
-    }
-    case NID_rsaEncryption: {
-      RSA* rsa = d2i_RSA_PUBKEY(nullptr, &p, spki->length);
-      if (rsa == nullptr || EVP_PKEY_assign_RSA(key.get(), rsa) != 1) {
-        RSA_free(rsa);
-        return nullptr;
-      }
-      return key;
-    }
-    default:
-      return nullptr;
-  }
-}
-
-/**
- * The request decoded without OpenSSL 3.0's OSSL_DECODER for its public key, or nullptr to take
- * the general path. d2i_X509_REQ builds a decoder context for the key every time: about 150 us,
- * a tenth of an enrollment's server CPU, where the direct RSA and EC decoders take a few. The
- * request is rebuilt from its parts around a legacy key and kept only if it encodes back to
- * exactly the bytes received, so its signature covers what it says; anything else (Ed25519,
- * explicit curve parameters, BER, an omitted attribute set) takes d2i_X509_REQ.
- */
-UniquePtr<X509_REQ> decodeWithoutKeyDecoder(const uint8_t* der, size_t len) {
-  const unsigned char* p = der;
-  std::unique_ptr<RawRequest, RawRequestFree> raw(reinterpret_cast<RawRequest*>(
-      ASN1_item_d2i(nullptr, &p, static_cast<long>(len), ASN1_ITEM_rptr(RawRequest))));
-  if (!raw || p != der + len || raw->info->spki->type != V_ASN1_SEQUENCE) return nullptr;
-  UniquePtr<EVP_PKEY> key = legacyPublicKey(raw->info->spki->value.sequence);
-  if (!key) return nullptr;
-  UniquePtr<X509_REQ> req(X509_REQ_new());
-  if (!req || X509_REQ_set_version(req.get(), ASN1_INTEGER_get(raw->info->version)) != 1 ||
-      X509_REQ_set_subject_name(req.get(), raw->info->subject) != 1 ||
-      X509_REQ_set_pubkey(req.get(), key.get()) != 1 ||
-      X509_REQ_set1_signature_algo(req.get(), raw->signature_algorithm) != 1)
-    return nullptr;
-  for (int i = 0; i < sk_X509_ATTRIBUTE_num(raw->info->attributes); ++i) {
-    if (X509_REQ_add1_attr(req.get(), sk_X509_ATTRIBUTE_value(raw->info->attributes, i)) != 1)
-      return nullptr;
-  }
-  X509_REQ_set0_signature(req.get(), raw->signature);
-  raw->signature = nullptr;  // now the request's
-  unsigned char* again = nullptr;
-  int n = i2d_X509_REQ(req.get(), &again);
-  const bool same = n == static_cast<int>(len) && std::memcmp(again, der, len) == 0;
-  OPENSSL_free(again);
-  return same ? std::move(req) : nullptr;
-}
-
-}  // namespace
 
 Result<CertificateRequest> CertificateRequest::fromDer(const uint8_t* der, size_t len) {
-  ERR_set_mark();
-  UniquePtr<X509_REQ> fast = decodeWithoutKeyDecoder(der, len);
-  ERR_pop_to_mark();  // a request the fast path declined leaves no error behind
-  if (fast) return CertificateRequest(std::move(fast));
+  // Most requests are read without OpenSSL 3.0's key decoder (direct_decode.h).
+  if (UniquePtr<X509_REQ> fast = direct::decodeRequest(der, len))
+    return CertificateRequest(std::move(fast));
   const unsigned char* p = der;
   X509_REQ* raw = d2i_X509_REQ(nullptr, &p, static_cast<long>(len));
   if (!raw) return opensslError(ErrorCode::kMalformed, "not a DER PKCS#10 request");

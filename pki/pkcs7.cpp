@@ -1,5 +1,11 @@
 #include "pki/pkcs7.h"
 
+#include <openssl/err.h>
+
+#include <optional>
+
+#include "pki/direct_decode.h"
+
 namespace enroll::pki {
 
 Result<Bytes> makeCertsOnly(const std::vector<Certificate>& certs) {
@@ -33,6 +39,45 @@ Result<std::vector<Certificate>> parseCertsOnly(const Bytes& der) {
   for (int i = 0; i < sk_X509_num(certs); ++i)
     out.push_back(Certificate::share(sk_X509_value(certs, i)));
   return out;
+}
+
+namespace {
+
+/** The split path: the ContentInfo without certificates, each certificate read on its own. */
+std::optional<SignedMessage> readSplit(const uint8_t* der, size_t len) {
+  auto parts = direct::splitSignedData(der, len);
+  if (!parts) return std::nullopt;
+  SignedMessage message;
+  for (const auto& [at, size] : parts->certificates) {
+    auto certificate = Certificate::fromDer(at, size);
+    if (!certificate) return std::nullopt;
+    message.certificates.push_back(std::move(*certificate));
+  }
+  const unsigned char* p = parts->without_certificates.data();
+  const auto size = static_cast<long>(parts->without_certificates.size());
+  message.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, size));
+  if (!message.cms || p != parts->without_certificates.data() + size) return std::nullopt;
+  return message;
+}
+
+}  // namespace
+
+Result<SignedMessage> readSignedData(const uint8_t* der, size_t len) {
+  ERR_set_mark();
+  std::optional<SignedMessage> split = readSplit(der, len);
+  ERR_pop_to_mark();  // what the split path declined, the general one decides
+  if (split) return std::move(*split);
+  const unsigned char* p = der;
+  SignedMessage message;
+  message.cms.reset(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(len)));
+  if (!message.cms) return opensslError(ErrorCode::kMalformed, "not a DER CMS ContentInfo");
+  if (OBJ_obj2nid(CMS_get0_type(message.cms.get())) != NID_pkcs7_signed) {
+    return makeError(ErrorCode::kMalformed, "the CMS ContentInfo is not a SignedData");
+  }
+  X509Stack certificates(CMS_get1_certs(message.cms.get()));
+  for (int i = 0; certificates && i < sk_X509_num(certificates.get()); ++i)
+    message.certificates.push_back(Certificate::share(sk_X509_value(certificates.get(), i)));
+  return message;
 }
 
 }  // namespace enroll::pki

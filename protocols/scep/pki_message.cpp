@@ -8,6 +8,7 @@
 #include <charconv>
 #include <memory>
 
+#include "pki/pkcs7.h"
 #include "protocols/scep/scep_oids.h"
 #include "protocols/scep/signed_data.h"
 
@@ -72,11 +73,9 @@ pki::Result<PkiMessage> readAttributes(CMS_SignerInfo* si) {
 }
 
 /** The certificate in the message that matches the signer info, if any. */
-std::optional<pki::Certificate> findSigner(CMS_ContentInfo* cms, CMS_SignerInfo* si) {
-  pki::X509Stack certs(CMS_get1_certs(cms));
-  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
-    X509* x = sk_X509_value(certs.get(), i);
-    if (CMS_SignerInfo_cert_cmp(si, x) == 0) return pki::Certificate::share(x);
+std::optional<pki::Certificate> findSigner(const pki::SignedMessage& message, CMS_SignerInfo* si) {
+  for (const pki::Certificate& c : message.certificates) {
+    if (CMS_SignerInfo_cert_cmp(si, c.native()) == 0) return c;
   }
   return std::nullopt;
 }
@@ -115,10 +114,10 @@ void noteLegacy(PkiMessage& msg, int nid) {
 }
 
 /** Who signed, with which digest, and whether the signature holds; fills the signed content. */
-std::optional<Refusal> checkSignature(CMS_ContentInfo* cms, CMS_SignerInfo* si,
+std::optional<Refusal> checkSignature(const pki::SignedMessage& message, CMS_SignerInfo* si,
                                       const AlgorithmPolicy& policy, std::time_t now,
                                       PkiMessage& msg, Bytes& content) {
-  msg.signer = findSigner(cms, si);
+  msg.signer = findSigner(message, si);
   if (!msg.signer) {
     return Refusal{FailInfo::kBadMessageCheck, "the signer certificate is not in the message"};
   }
@@ -131,7 +130,7 @@ std::optional<Refusal> checkSignature(CMS_ContentInfo* cms, CMS_SignerInfo* si,
   }
   if (AlgorithmPolicy::isLegacyDigest(msg.digest_nid)) noteLegacy(msg, msg.digest_nid);
 
-  auto verified = verifiedContent(cms, *msg.signer);
+  auto verified = verifiedContent(message.cms.get(), *msg.signer);
   if (!verified) return Refusal{FailInfo::kBadMessageCheck, verified.error().toString()};
   content = std::move(*verified);
 
@@ -162,14 +161,14 @@ std::optional<Refusal> openContent(const Bytes& content, const RaIdentity& ra,
 }
 
 /** Signature, then envelope: the first problem becomes the Refusal. */
-std::optional<Refusal> checkAndOpen(CMS_ContentInfo* cms, CMS_SignerInfo* si, const RaIdentity& ra,
-                                    const AlgorithmPolicy& policy, std::time_t now,
-                                    PkiMessage& msg) {
+std::optional<Refusal> checkAndOpen(const pki::SignedMessage& message, CMS_SignerInfo* si,
+                                    const RaIdentity& ra, const AlgorithmPolicy& policy,
+                                    std::time_t now, PkiMessage& msg) {
   if (msg.type == MessageType::kCertRep) {
     return Refusal{FailInfo::kBadRequest, "a CertRep is not a request"};
   }
   Bytes content;
-  if (auto refusal = checkSignature(cms, si, policy, now, msg, content)) return refusal;
+  if (auto refusal = checkSignature(message, si, policy, now, msg, content)) return refusal;
   return openContent(content, ra, policy, msg);
 }
 
@@ -234,19 +233,14 @@ std::string_view failInfoName(FailInfo info) {
 
 pki::Result<PkiMessage> decodePkiMessage(const Bytes& der, const RaIdentity& ra,
                                          const AlgorithmPolicy& policy, std::time_t now) {
-  const unsigned char* p = der.data();
-  UniquePtr<CMS_ContentInfo> cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
-  if (!cms) return pki::opensslError(ErrorCode::kMalformed, "not a DER CMS ContentInfo");
-  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
-    return pki::makeError(ErrorCode::kMalformed, "pkiMessage is not a SignedData");
-  }
-  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
+  ENROLL_TRY(pki::SignedMessage message, pki::readSignedData(der.data(), der.size()));
+  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(message.cms.get());
   if (sk_CMS_SignerInfo_num(infos) != 1) {
     return pki::makeError(ErrorCode::kMalformed, "pkiMessage must have exactly one signer");
   }
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, 0);
   ENROLL_TRY(PkiMessage msg, readAttributes(si));
-  msg.refusal = checkAndOpen(cms.get(), si, ra, policy, now, msg);
+  msg.refusal = checkAndOpen(message, si, ra, policy, now, msg);
   // RFC 8894 3.2.1.5: senderNonce is required; without it a replay cannot be told apart.
   if (!msg.refusal && msg.sender_nonce.empty()) {
     msg.refusal = Refusal{FailInfo::kBadRequest, "senderNonce missing"};
