@@ -9,6 +9,7 @@ runtime=(
   g++ make cmake pkg-config        # the C++20 toolchain and build
   libssl-dev openssl               # OpenSSL 3.0: TLS, X.509, CMS; the CLI prints the demo's certificates
   libpoco-dev                      # POCO 1.11: HTTP(S) server, JSON, Data (SQLite)
+  libsqlite3-dev                   # SQLite's C API (POCO Data's SQLite): the store keeps hot statements prepared
   curl                             # the quick start's example device
   libcoap3-dev                     # libcoap 3 (OpenSSL DTLS): the EST-coaps listener (RFC 9148)
   libjemalloc-dev                  # jemalloc: enrolld's allocator (OpenSSL 3 allocates a lot, from many threads)

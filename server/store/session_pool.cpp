@@ -2,8 +2,23 @@
 
 namespace enroll::store {
 
-SessionPool::SessionPool(std::function<Poco::Data::Session()> open, size_t max_sessions)
-    : open_(std::move(open)), max_(max_sessions == 0 ? 1 : max_sessions) {}
+SessionPool::SessionPool(std::function<Poco::Data::Session()> open, size_t max_sessions,
+                         std::function<void(Poco::Data::Session&)> closing)
+    : open_(std::move(open)),
+      closing_(std::move(closing)),
+      max_(max_sessions == 0 ? 1 : max_sessions) {}
+
+SessionPool::~SessionPool() {
+  for (Poco::Data::Session& session : idle_) close(session);
+}
+
+void SessionPool::close(Poco::Data::Session& session) {
+  try {
+    if (closing_) closing_(session);
+    session.close();
+  } catch (...) {  // a connection that fails to close is gone all the same
+  }
+}
 
 SessionPool::Lease SessionPool::get() {
   {
@@ -47,10 +62,7 @@ SessionPool::Lease::~Lease() {
 void SessionPool::Lease::discard() {
   if (done_) return;
   done_ = true;
-  try {
-    session_.close();
-  } catch (...) {
-  }
+  pool_->close(session_);
   pool_->forget();
 }
 

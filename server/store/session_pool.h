@@ -17,8 +17,15 @@ namespace enroll::store {
 
 class SessionPool {
  public:
-  /** open() makes a new, prepared session; called without the pool's lock held. */
-  SessionPool(std::function<Poco::Data::Session()> open, size_t max_sessions);
+  /**
+   * open() makes a new, prepared session; called without the pool's lock held. closing(), when
+   * given, runs on a session just before the pool closes it (SqlDialect::forgetSession).
+   */
+  SessionPool(std::function<Poco::Data::Session()> open, size_t max_sessions,
+              std::function<void(Poco::Data::Session&)> closing = {});
+  ~SessionPool();
+  SessionPool(const SessionPool&) = delete;
+  SessionPool& operator=(const SessionPool&) = delete;
 
   /** A session on loan; returned to the pool at destruction unless discard() was called. */
   class Lease {
@@ -48,7 +55,10 @@ class SessionPool {
   void giveBack(Poco::Data::Session session);
   void forget();
 
+  void close(Poco::Data::Session& session);
+
   std::function<Poco::Data::Session()> open_;
+  std::function<void(Poco::Data::Session&)> closing_;
   size_t max_;
   size_t open_count_ = 0;
   std::vector<Poco::Data::Session> idle_;

@@ -6,11 +6,27 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Exception.h>
 
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "pki/error.h"
 
 namespace enroll::store {
+
+/** A BLOB for one `?` of SqlDialect::execute (the bytes must outlive the call). */
+struct SqlBlob {
+  const uint8_t* data;
+  size_t size;
+};
+/** A value for one `?` of SqlDialect::execute: an integer, a text or a BLOB. */
+using SqlValue = std::variant<int64_t, std::string_view, SqlBlob>;
+/** One column of a row SqlDialect::queryRow read: NULL, an integer or a text. */
+using SqlField = std::variant<std::monostate, int64_t, std::string>;
 
 class SqlDialect {
  public:
@@ -60,6 +76,25 @@ class SqlDialect {
   /** Per-session settings for one bulk write transaction (a larger page cache), and back. */
   virtual void beginBulkWrite(Poco::Data::Session& session) const = 0;
   virtual void endBulkWrite(Poco::Data::Session& session) const = 0;
+
+  /**
+   * Runs one statement that returns no rows, with values bound to its `?` placeholders in order,
+   * and answers how many rows it changed; failures throw as POCO Data's own statements do. The
+   * statements on every issuance's path go through here: POCO Data 1.11 prepares a statement
+   * again on every execution, so a dialect may keep it prepared on the connection instead (the
+   * SQLite one does). This default runs it through POCO.
+   */
+  virtual size_t execute(Poco::Data::Session& session, const std::string& sql,
+                         std::initializer_list<SqlValue> values) const;
+  /**
+   * Runs a query of integer and text columns the way execute() runs a statement and returns its
+   * first row, or nothing when it has none.
+   */
+  virtual std::optional<std::vector<SqlField>> queryRow(
+      Poco::Data::Session& session, const std::string& sql,
+      std::initializer_list<SqlValue> values) const;
+  /** Drops what execute() keeps for a connection; the session pool calls it before closing one. */
+  virtual void forgetSession(Poco::Data::Session& session) const { (void)session; }
 };
 
 }  // namespace enroll::store

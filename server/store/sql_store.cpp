@@ -111,7 +111,7 @@ SqlStore::SqlStore(std::unique_ptr<SqlDialect> dialect, const std::string& conne
         d->prepareSession(s);
         return s;
       },
-      static_cast<size_t>(max_sessions));
+      static_cast<size_t>(max_sessions), [d](Poco::Data::Session& s) { d->forgetSession(s); });
 }
 
 SqlStore::~SqlStore() = default;
@@ -215,16 +215,14 @@ CertificateRecord fromRow(const CertRow& r) {
   return c;
 }
 
-void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
-  Poco::Data::BLOB der(c.der.data(), c.der.size());
-  Int64 nb = c.not_before, na = c.not_after, ia = c.issued_at, ra = c.revoked_at;
-  std::string status = certStatusName(c.status);
-  s << "INSERT INTO certificates (" << kCertColumns
-    << ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      bind(c.serial), bind(c.issuer), bind(c.device_id), bind(c.label), bind(c.profile),
-      bind(c.protocol), bind(c.subject), bind(nb), bind(na), bind(ia), bind(status), bind(ra),
-      bind(c.revocation_reason), bind(c.public_key_sha256), bind(c.bootstrap_fingerprint),
-      bind(c.station), bind(der), bind(c.bootstrap_ca), now;
+void insertCertificate(const SqlDialect& d, Poco::Data::Session& s, const CertificateRecord& c) {
+  static const std::string sql = std::string("INSERT INTO certificates (") + kCertColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  d.execute(s, sql,
+            {c.serial, c.issuer, c.device_id, c.label, c.profile, c.protocol, c.subject,
+             c.not_before, c.not_after, c.issued_at, certStatusName(c.status), c.revoked_at,
+             c.revocation_reason, c.public_key_sha256, c.bootstrap_fingerprint, c.station,
+             SqlBlob{c.der.data(), c.der.size()}, c.bootstrap_ca});
 }
 
 /**
@@ -236,37 +234,38 @@ void insertCertificate(Poco::Data::Session& s, const CertificateRecord& c) {
  * last wrote it (a batch of issuances appends one entry after the other without reading the head
  * back each time); empty, it is read from the table. It is left at the new entry.
  */
-AuditEntry insertAudit(Poco::Data::Session& s, AuditEntry a, SqlStore::AuditHead* head = nullptr) {
+AuditEntry insertAudit(const SqlDialect& d, Poco::Data::Session& s, AuditEntry a,
+                       SqlStore::AuditHead* head = nullptr) {
   SqlStore::AuditHead read_here;
   if (head == nullptr) head = &read_here;
   if (!*head) {
-    std::vector<Poco::Tuple<Int64, std::string>> last;
-    s << "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", into(last), now;
-    *head = last.empty() ? std::make_pair(int64_t{0}, std::string(64, '0'))
-                         : std::make_pair(int64_t{last[0].get<0>()}, last[0].get<1>());
+    auto last = d.queryRow(s, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {});
+    const auto* seq = last ? std::get_if<int64_t>(&last->at(0)) : nullptr;
+    const auto* hash = last ? std::get_if<std::string>(&last->at(1)) : nullptr;
+    if (last && (seq == nullptr || hash == nullptr))
+      throw Poco::Data::DataException("the audit log's last entry is unreadable");
+    *head = last ? std::make_pair(*seq, *hash) : std::make_pair(int64_t{0}, std::string(64, '0'));
   }
   a.seq = (*head)->first + 1;
   a.prev_hash = (*head)->second;
   a.hash = auditEntryHash(a);
-  Int64 seq = a.seq;
-  Int64 at = a.at;
-  s << "INSERT INTO audit_log (seq, at, actor, action, target, outcome, detail, prev_hash, hash)"
-       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      bind(seq), bind(at), bind(a.actor), bind(a.action), bind(a.target), bind(a.outcome),
-      bind(a.detail), bind(a.prev_hash), bind(a.hash), now;
+  d.execute(s,
+            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, detail, prev_hash,"
+            " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {a.seq, a.at, a.actor, a.action, a.target, a.outcome, a.detail, a.prev_hash, a.hash});
   *head = std::make_pair(a.seq, a.hash);
   return a;
 }
 
 /** Records an enrollment event and its audit entry (inside the caller's transaction). */
-void insertEvent(Poco::Data::Session& s, const EnrollmentEvent& e,
+void insertEvent(const SqlDialect& d, Poco::Data::Session& s, const EnrollmentEvent& e,
                  SqlStore::AuditHead* audit_head = nullptr) {
-  Int64 at = e.at;
-  s << "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer, outcome,"
-       " serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      bind(at), bind(e.protocol), bind(e.label), bind(e.operation), bind(e.device_id), bind(e.peer),
-      bind(e.outcome), bind(e.serial), bind(e.reason), now;
-  insertAudit(s, auditEntryOf(e), audit_head);
+  d.execute(
+      s,
+      "INSERT INTO enrollment_events (at, protocol, label, operation, device_id, peer,"
+      " outcome, serial, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {e.at, e.protocol, e.label, e.operation, e.device_id, e.peer, e.outcome, e.serial, e.reason});
+  insertAudit(d, s, auditEntryOf(e), audit_head);
 }
 
 }  // namespace
@@ -491,7 +490,7 @@ Result<void> SqlStore::appendEvent(const EnrollmentEvent& event) {
   return write<void>("append event", [&](Poco::Data::Session& s) -> Result<void> {
     s.begin();
     try {
-      insertEvent(s, event);
+      insertEvent(*dialect_, s, event);
       s.commit();
     } catch (...) {
       s.rollback();
@@ -643,28 +642,30 @@ namespace {
  * hold at commit, not a read before the write: of two concurrent identical messages, one
  * commits and the other finds the row. Returns the refusal; the caller rolls back.
  */
-std::optional<pki::Error> applyGuard(Poco::Data::Session& s, const TransactionGuard& g) {
+std::optional<pki::Error> applyGuard(const SqlDialect& d, Poco::Data::Session& s,
+                                     const TransactionGuard& g) {
   if (g.empty()) return std::nullopt;
-  Int64 at = g.at;
   if (!g.nonce_hex.empty()) {
-    Poco::Data::Statement nonce(s);
-    nonce << "INSERT INTO scep_nonces (transaction_id, nonce, seen_at) VALUES (?, ?, ?)"
-             " ON CONFLICT (transaction_id, nonce) DO NOTHING",
-        bind(g.transaction_id), bind(g.nonce_hex), bind(at);
-    if (nonce.execute() != 1) {
+    const size_t inserted = d.execute(s,
+                                      "INSERT INTO scep_nonces (transaction_id, nonce, seen_at)"
+                                      " VALUES (?, ?, ?) ON CONFLICT (transaction_id, nonce)"
+                                      " DO NOTHING",
+                                      {g.transaction_id, g.nonce_hex, g.at});
+    if (inserted != 1) {
       return makeError(ErrorCode::kInvalidArgument, "replayed senderNonce",
                        "transactionID " + g.transaction_id + " nonce " + g.nonce_hex);
     }
   }
   if (!g.public_key_sha256.empty()) {
     // Inserted, or kept when bound to the same key (1 row); bound to another key: 0 rows.
-    Poco::Data::Statement binding(s);
-    binding << "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256,"
-               " created_at) VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO UPDATE"
-               " SET created_at = scep_transactions.created_at"
-               " WHERE scep_transactions.public_key_sha256 = excluded.public_key_sha256",
-        bind(g.label), bind(g.transaction_id), bind(g.public_key_sha256), bind(at);
-    if (binding.execute() != 1) {
+    const size_t bound = d.execute(
+        s,
+        "INSERT INTO scep_transactions (label, transaction_id, public_key_sha256, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (label, transaction_id) DO UPDATE"
+        " SET created_at = scep_transactions.created_at"
+        " WHERE scep_transactions.public_key_sha256 = excluded.public_key_sha256",
+        {g.label, g.transaction_id, g.public_key_sha256, g.at});
+    if (bound != 1) {
       return makeError(ErrorCode::kInvalidArgument, "transactionID already used with another key",
                        "transactionID " + g.transaction_id);
     }
@@ -702,16 +703,18 @@ Result<ScepTransactionState> SqlStore::scepTransactionState(const std::string& l
   return run<ScepTransactionState>(
       "scep transaction", [&](Poco::Data::Session& s) -> Result<ScepTransactionState> {
         // One statement for both (this is on every PKCSReq's path).
+        auto row = dialect_->queryRow(
+            s,
+            "SELECT (SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND"
+            " transaction_id = ?), (SELECT COUNT(*) FROM scep_nonces WHERE transaction_id = ?"
+            " AND nonce = ?)",
+            {label, transaction_id, transaction_id, nonce_hex});
         ScepTransactionState state;
-        Poco::Nullable<std::string> key;
-        int seen = 0;
-        s << "SELECT (SELECT public_key_sha256 FROM scep_transactions WHERE label = ? AND"
-             " transaction_id = ?), (SELECT COUNT(*) FROM scep_nonces WHERE transaction_id = ?"
-             " AND nonce = ?)",
-            into(key), into(seen), bind(label), bind(transaction_id), bind(transaction_id),
-            bind(nonce_hex), now;
-        if (!key.isNull()) state.public_key_sha256 = key.value();
-        state.nonce_seen = seen > 0;
+        if (!row || row->size() != 2)
+          return makeError(ErrorCode::kInternal, "the SCEP transaction query gave no row");
+        if (const auto* key = std::get_if<std::string>(&row->at(0))) state.public_key_sha256 = *key;
+        const auto* seen = std::get_if<int64_t>(&row->at(1));
+        state.nonce_seen = seen != nullptr && *seen > 0;
         return state;
       });
 }
@@ -720,7 +723,7 @@ Result<void> SqlStore::commitTransactionGuard(const TransactionGuard& guard) {
   return write<void>("commit scep guard", [&](Poco::Data::Session& s) -> Result<void> {
     s.begin();
     try {
-      if (auto refused = applyGuard(s, guard)) {
+      if (auto refused = applyGuard(*dialect_, s, guard)) {
         s.rollback();
         return *std::move(refused);
       }
@@ -921,7 +924,7 @@ Result<AuditEntry> SqlStore::appendAudit(const AuditEntry& entry) {
   return write<AuditEntry>("append audit entry", [&](Poco::Data::Session& s) -> Result<AuditEntry> {
     s.begin();
     try {
-      AuditEntry done = insertAudit(s, entry);
+      AuditEntry done = insertAudit(*dialect_, s, entry);
       s.commit();
       return done;
     } catch (...) {
@@ -957,38 +960,38 @@ Result<void> SqlStore::commitIssuance(const Issuance& issuance) {
   Grouped::Item item{
       [&](Poco::Data::Session& s) -> Result<void> {
         const CertificateRecord& c = issuance.certificate;
-        if (auto refused = applyGuard(s, issuance.guard)) return *std::move(refused);
-        insertCertificate(s, c);
-        Int64 at = c.issued_at;
-        std::string enrolled = deviceStateName(DeviceState::kEnrolled);
+        const SqlDialect& d = *dialect_;
+        if (auto refused = applyGuard(d, s, issuance.guard)) return *std::move(refused);
+        insertCertificate(d, s, c);
+        const int64_t at = c.issued_at;
         // A device blocked or retired after the request was authorized (an operator's bulk
         // revocation may block it meanwhile) gets nothing: the whole issuance is undone.
-        Poco::Data::Statement device(s);
-        device << "INSERT INTO devices (" << kDeviceColumns
-               << ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
-                  " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
-                  " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at"
-                  " WHERE devices.state NOT IN ('blocked', 'retired')",
-            bind(c.device_id), bind(c.bootstrap_fingerprint), bind(enrolled), bind(at), bind(at);
-        if (device.execute() != 1)
+        static const std::string device_sql =
+            std::string("INSERT INTO devices (") + kDeviceColumns +
+            ") VALUES (?, '', '', '', '{}', ?, '', ?, 1, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+            " enroll_count = devices.enroll_count + 1, updated_at = excluded.updated_at"
+            " WHERE devices.state NOT IN ('blocked', 'retired')";
+        if (d.execute(s, device_sql,
+                      {c.device_id, c.bootstrap_fingerprint,
+                       deviceStateName(DeviceState::kEnrolled), at, at}) != 1)
           return makeError(ErrorCode::kPermissionDenied,
                            "device " + c.device_id + " was blocked or retired meanwhile");
-        if (!issuance.token_hash.empty()) {
-          // Single use, atomically: only an unused, unrevoked token is consumed.
-          Poco::Data::Statement use(s);
-          use << "UPDATE tokens SET used_at = ?, serial = ? WHERE token_hash = ? AND used_at = 0"
-                 " AND revoked_at = 0",
-              bind(at), bind(c.serial), bind(issuance.token_hash);
-          if (use.execute() != 1)
-            return makeError(ErrorCode::kPermissionDenied,
-                             "the enrollment token has already been used");
-        }
+        // Single use, atomically: only an unused, unrevoked token is consumed.
+        if (!issuance.token_hash.empty() &&
+            d.execute(s,
+                      "UPDATE tokens SET used_at = ?, serial = ? WHERE token_hash = ? AND"
+                      " used_at = 0 AND revoked_at = 0",
+                      {at, c.serial, issuance.token_hash}) != 1)
+          return makeError(ErrorCode::kPermissionDenied,
+                           "the enrollment token has already been used");
         if (!issuance.pending_id.empty()) {
-          s << "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ? WHERE id "
-               "= ?",
-              bind(c.serial), bind(at), bind(issuance.pending_id), now;
+          d.execute(s,
+                    "UPDATE pending_requests SET state = 'issued', serial = ?, decided_at = ?"
+                    " WHERE id = ?",
+                    {c.serial, at, issuance.pending_id});
         }
-        insertEvent(s, issuance.event, &batch_audit_head_);
+        insertEvent(d, s, issuance.event, &batch_audit_head_);
         return pki::ok();
       },
       std::nullopt};
@@ -1004,7 +1007,7 @@ void SqlStore::commitBatch(const std::vector<Grouped::Item*>& batch) {
         s.begin();
         try {
           for (Grouped::Item* item : batch) {
-            s << "SAVEPOINT issuance", now;
+            dialect_->execute(s, "SAVEPOINT issuance", {});
             Result<void> r = pki::ok();
             try {
               r = item->work(s);
@@ -1013,10 +1016,10 @@ void SqlStore::commitBatch(const std::vector<Grouped::Item*>& batch) {
               r = storeError("commit issuance", e);
             }
             if (!r) {
-              s << "ROLLBACK TO SAVEPOINT issuance", now;
+              dialect_->execute(s, "ROLLBACK TO SAVEPOINT issuance", {});
               batch_audit_head_.reset();  // read again: the undone item may have moved it
             }
-            s << "RELEASE SAVEPOINT issuance", now;
+            dialect_->execute(s, "RELEASE SAVEPOINT issuance", {});
             outcomes.push_back(std::move(r));
           }
           s.commit();
@@ -1034,7 +1037,7 @@ Result<void> SqlStore::commitPending(const PendingRecord& record, const Transact
   return write<void>("insert pending", [&](Poco::Data::Session& s) -> Result<void> {
     s.begin();
     try {
-      if (auto refused = applyGuard(s, guard)) {
+      if (auto refused = applyGuard(*dialect_, s, guard)) {
         s.rollback();
         return *std::move(refused);
       }

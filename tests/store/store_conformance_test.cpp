@@ -6,6 +6,9 @@
 #include <atomic>
 #include <thread>
 
+#include <Poco/Data/Session.h>
+#include <Poco/File.h>
+
 #include "server/store/sql_store.h"
 #include "server/store/sqlite/sqlite_dialect.h"
 #include "tests/support/enrolld_process.h"
@@ -584,6 +587,75 @@ TYPED_TEST(StoreConformance, NumbersCrlsMonotonicallyAndKeepsTheBase) {
   this->store_.reset();  // persisted
   auto again = this->backend_->open();
   EXPECT_EQ(3, (*again)->nextCrlNumber("issuing").value());
+}
+
+TEST(SqliteDialect, KeepsStatementsPreparedAndReportsErrorsAsPocoDoes) {
+  enroll::testing::TempDir dir;
+  SqliteDialect dialect;
+  dialect.registerConnector();
+  Poco::Data::Session s("SQLite", dir.path() + "/dialect.db");
+  s << "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER, body BLOB)", Poco::Data::Keywords::now;
+  const std::string insert = "INSERT INTO t (id, n, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+  const uint8_t bytes[] = {0x00, 0x01, 0xFF};
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "row-" + std::to_string(i);
+    EXPECT_EQ(1U, dialect.execute(s, insert, {id, int64_t{40} + i, SqlBlob{bytes, sizeof bytes}}));
+  }
+  EXPECT_EQ(0U, dialect.execute(s, insert, {"row-1", int64_t{7}, SqlBlob{bytes, 0}}));  // kept
+  EXPECT_EQ(1U, dialect.execute(s, insert, {"", int64_t{0}, SqlBlob{bytes, 0}}));  // "" is not NULL
+  auto row = dialect.queryRow(s, "SELECT n, id, length(body), NULL FROM t WHERE id = ?", {"row-2"});
+  ASSERT_TRUE(row);
+  ASSERT_EQ(4U, row->size());
+  EXPECT_EQ(SqlField{int64_t{42}}, row->at(0));
+  EXPECT_EQ(SqlField{std::string("row-2")}, row->at(1));
+  EXPECT_EQ(SqlField{int64_t{3}}, row->at(2));
+  EXPECT_EQ(SqlField{}, row->at(3));
+  EXPECT_EQ(SqlField{int64_t{1}},
+            dialect.queryRow(s, "SELECT COUNT(*) FROM t WHERE id = ?", {""})->at(0));
+  EXPECT_FALSE(dialect.queryRow(s, "SELECT n FROM t WHERE id = ?", {"none"}));
+  // A unique violation is POCO's ConstraintViolationException (AlreadyExists to the store), and
+  // the statement that failed runs again afterwards.
+  const std::string strict = "INSERT INTO t (id, n) VALUES (?, ?)";
+  try {
+    dialect.execute(s, strict, {"row-0", int64_t{1}});
+    ADD_FAILURE() << "a duplicate key was inserted";
+  } catch (const Poco::Exception& e) {
+    EXPECT_EQ(pki::ErrorCode::kAlreadyExists, dialect.classify(e)) << e.displayText();
+  }
+  EXPECT_EQ(1U, dialect.execute(s, strict, {"row-9", int64_t{1}}));
+  EXPECT_THROW(dialect.execute(s, "INSERT INTO nowhere VALUES (?)", {int64_t{1}}), Poco::Exception);
+  dialect.forgetSession(s);
+  s.close();
+}
+
+TEST(SqliteStore, ClosesItsConnectionsWithTheirPreparedStatements) {
+  // SQLite removes the write-ahead log when the last connection to a database closes; a
+  // connection kept open by a statement never finalized would leave it behind.
+  enroll::testing::TempDir dir;
+  const std::string path = dir.path() + "/store.db";
+  {
+    auto store = openSqliteStore(path);
+    ASSERT_TRUE(store) << store.error().toString();
+    for (int i = 0; i < 20; ++i) {
+      Issuance issuance;
+      issuance.certificate.serial = "cc" + std::to_string(i);
+      issuance.certificate.issuer = "issuing";
+      issuance.certificate.device_id = "D" + std::to_string(i % 3);
+      issuance.certificate.der = {0x30, 0x00};
+      issuance.event = EnrollmentEvent{150,
+                                       "est",
+                                       "",
+                                       "enroll",
+                                       issuance.certificate.device_id,
+                                       "127.0.0.1:1",
+                                       "issued",
+                                       issuance.certificate.serial,
+                                       ""};
+      ASSERT_TRUE((*store)->commitIssuance(issuance));
+    }
+    EXPECT_TRUE(Poco::File(path + "-wal").exists());
+  }
+  EXPECT_FALSE(Poco::File(path + "-wal").exists());
 }
 
 TEST(SqliteStore, ReportsAnUnopenableDatabaseAsUnavailable) {

@@ -1,7 +1,12 @@
 #pragma once
-/** SQLite through POCO Data: WAL mode, a busy timeout, SQLite's type names. */
+/**
+ * SQLite through POCO Data: WAL mode, a busy timeout, SQLite's type names, and the statements of
+ * execute() kept prepared on each connection.
+ */
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "server/store/sql_dialect.h"
 #include "server/store/store.h"
@@ -11,8 +16,8 @@ namespace enroll::store {
 class SqliteDialect final : public SqlDialect {
  public:
   /** busy_timeout_ms: how long a writer waits for SQLite's lock before the store is Unavailable. */
-  explicit SqliteDialect(int busy_timeout_ms = 10000, bool full_sync = true)
-      : busy_timeout_ms_(busy_timeout_ms), full_sync_(full_sync) {}
+  explicit SqliteDialect(int busy_timeout_ms = 10000, bool full_sync = true);
+  ~SqliteDialect() override;
   std::string connector() const override { return "SQLite"; }
   void registerConnector() const override;
   bool singleWriter() const override { return true; }
@@ -29,10 +34,21 @@ class SqliteDialect final : public SqlDialect {
   bool chunkKeyIsInteger() const override { return true; }
   void beginBulkWrite(Poco::Data::Session& session) const override;
   void endBulkWrite(Poco::Data::Session& session) const override;
+  size_t execute(Poco::Data::Session& session, const std::string& sql,
+                 std::initializer_list<SqlValue> values) const override;
+  std::optional<std::vector<SqlField>> queryRow(
+      Poco::Data::Session& session, const std::string& sql,
+      std::initializer_list<SqlValue> values) const override;
+  void forgetSession(Poco::Data::Session& session) const override;
 
  private:
+  class PreparedStatements;  // one connection's, by SQL text
+  PreparedStatements& preparedOn(Poco::Data::Session& session) const;
+
   int busy_timeout_ms_;
   bool full_sync_;
+  mutable std::mutex prepared_mu_;
+  mutable std::unordered_map<const void*, std::unique_ptr<PreparedStatements>> prepared_;
 };
 
 /** Opens (creating and migrating) the SQLite database at path. */
