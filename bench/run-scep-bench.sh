@@ -5,10 +5,11 @@
 #   bench/run-scep-bench.sh [-t SECONDS] [-c "1 16 64"] [--enrolld PATH] [--build-dir DIR]
 #                           [--keys K] [--quiet-wait SECONDS] [--keep] [--out FILE]
 #
-# Compiles bench/scep_load.cpp into BUILD_DIR/bench-run/scep_load if it is not there (plain g++,
-# no CMake), makes a throwaway `enrolld init --demo` folder under /tmp, starts enrolld on
-# 127.0.0.1 (every listener on port 0), runs scep_load at each C for SECONDS against /scep
-# (RSA-2048 RA and client keys, SHA-256, AES-128-CBC), prints one table and stops enrolld.
+# Compiles bench/scep_load.cpp (with pki/direct_decode.cpp) into BUILD_DIR/bench-run/scep_load if
+# it is not there (plain g++, no CMake), makes a throwaway `enrolld init --demo` folder under
+# /tmp, starts enrolld on 127.0.0.1 (every listener on port 0), runs scep_load at each C for
+# SECONDS against /scep (RSA-2048 RA and client keys, SHA-256, AES-128-CBC), prints one table and
+# stops enrolld.
 # The RSA-2048 key pool is cached in BUILD_DIR/bench-run/scep-bench-keys.pem (test keys only).
 # Before each row it waits up to --quiet-wait seconds (default 30) for other processes to leave
 # the cores idle; the `other` column says how disturbed the row still was.
@@ -43,9 +44,11 @@ mkdir -p "$bin"
 scep_load=$bin/scep_load
 # RSA-2048 keygen is slow: the pool is kept beside the binary and reused by later runs.
 key_cache=$bin/scep-bench-keys.pem
-if [[ ! -x $scep_load || $repo/bench/scep_load.cpp -nt $scep_load ]]; then
+if [[ ! -x $scep_load || $repo/bench/scep_load.cpp -nt $scep_load ||
+      $repo/pki/direct_decode.cpp -nt $scep_load ]]; then
   log "compiling $scep_load"
-  g++ -O2 -std=c++20 "$repo/bench/scep_load.cpp" -lssl -lcrypto -lpthread -o "$scep_load"
+  g++ -O2 -std=c++20 -I"$repo" "$repo/bench/scep_load.cpp" "$repo/pki/direct_decode.cpp" \
+    -lssl -lcrypto -lpthread -o "$scep_load"
 fi
 [[ -x $enrolld ]] || { log "no enrolld at $enrolld (cmake --build $build_dir -j2 --target enrolld)"; exit 1; }
 
