@@ -350,6 +350,20 @@ Result<DeviceRecord> deviceFromRow(const DeviceRow& r) {
   return d;
 }
 
+/** A row SqlDialect::queryRow read, as POCO extracts it into a DeviceRow (NULL: "" or 0). */
+DeviceRow deviceRowOf(const std::vector<SqlField>& fields) {
+  auto text = [&](size_t i) {
+    const auto* value = i < fields.size() ? std::get_if<std::string>(&fields[i]) : nullptr;
+    return value != nullptr ? *value : std::string();
+  };
+  auto number = [&](size_t i) -> Int64 {
+    const auto* value = i < fields.size() ? std::get_if<int64_t>(&fields[i]) : nullptr;
+    return value != nullptr ? *value : 0;
+  };
+  return {text(0), text(1), text(2),   text(3),   text(4),   text(5),
+          text(6), text(7), number(8), number(9), number(10)};
+}
+
 /** A registry label key we accept in filters (it goes into a JSON path). */
 bool validLabelKey(const std::string& key) {
   if (key.empty() || key.size() > 64) return false;
@@ -361,10 +375,12 @@ bool validLabelKey(const std::string& key) {
 
 Result<DeviceRecord> SqlStore::findDevice(const std::string& id) {
   return run<DeviceRecord>("find device", [&](Poco::Data::Session& s) -> Result<DeviceRecord> {
-    std::vector<DeviceRow> rows;
-    s << "SELECT " << kDeviceColumns << " FROM devices WHERE id = ?", into(rows), bind(id), now;
-    if (rows.empty()) return makeError(ErrorCode::kNotFound, "unknown device " + id);
-    return deviceFromRow(rows.front());
+    // On every enrollment's path (the registry check): a statement kept prepared.
+    static const std::string sql =
+        std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE id = ?";
+    auto row = dialect_->queryRow(s, sql, {id});
+    if (!row) return makeError(ErrorCode::kNotFound, "unknown device " + id);
+    return deviceFromRow(deviceRowOf(*row));
   });
 }
 
