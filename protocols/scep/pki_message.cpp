@@ -80,8 +80,15 @@ std::optional<pki::Certificate> findSigner(const pki::SignedMessage& message, CM
   return std::nullopt;
 }
 
+/**
+ * A throw-away signer (RFC 8894 2.3): a certificate that names itself as its issuer. Its own
+ * signature is not checked: made with the key the message signature was just verified with, it
+ * would prove nothing more. Such a signer carries no authority (the ScepService does not pass it
+ * on as a credential), so a certificate wrongly taken for one only loses what it might have had.
+ */
 bool isSelfSigned(const pki::Certificate& cert) {
-  return cert.subject() == cert.issuer() && cert.isSignedBy(cert);
+  return X509_NAME_cmp(X509_get_subject_name(cert.native()), X509_get_issuer_name(cert.native())) ==
+         0;
 }
 
 int signerDigest(CMS_SignerInfo* si) {

@@ -59,6 +59,7 @@ struct PkiMessage {
   pki::Bytes sender_nonce;
   /** The certificate that signed the message (self-signed on a first enrollment). */
   std::optional<pki::Certificate> signer;
+  /** The signer names itself as its issuer: a throw-away certificate that carries no authority. */
   bool signer_self_signed = false;
   int digest_nid = 0;  ///< Digest of the signer info; the CertRep answers with the same one.
   int cipher_nid = 0;  ///< Content encryption of the envelope; the CertRep answers with it too.
