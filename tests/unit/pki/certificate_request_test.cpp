@@ -13,6 +13,7 @@
 #include <random>
 
 #include "pki/private_key.h"
+#include "tests/support/damage.h"
 
 namespace enroll::pki {
 namespace {
@@ -149,13 +150,7 @@ TEST(CertificateRequestDecoding, AgreesWithD2iX509ReqOnDamagedRequests) {
     ASSERT_TRUE(key);
     const Bytes good = makeRequest(key->native(), EVP_sha256());
     for (int round = 0; round < 1500; ++round) {
-      Bytes der = good;
-      if (round % 3 == 0) {
-        der.resize(std::uniform_int_distribution<size_t>(0, der.size() - 1)(random));
-      } else {
-        size_t at = std::uniform_int_distribution<size_t>(0, der.size() - 1)(random);
-        der[at] = static_cast<uint8_t>(std::uniform_int_distribution<int>(0, 255)(random));
-      }
+      const Bytes der = enroll::testing::damaged(good, round, random);
       auto csr = CertificateRequest::fromDer(der);
       auto ref = reference(der);
       if (!csr) continue;

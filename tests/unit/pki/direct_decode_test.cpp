@@ -12,6 +12,7 @@
 
 #include "pki/certificate.h"
 #include "pki/pkcs7.h"
+#include "tests/support/damage.h"
 #include "tests/support/test_ca.h"
 
 namespace enroll::pki {
@@ -113,13 +114,7 @@ TEST(CertificateDecoding, AgreesWithD2iX509OnDamagedCertificates) {
     KeyedCert leaf = makeTestLeaf("CN=dev-0042", ca, 0, 0, {"digitalSignature"}, kind);
     const Bytes good = leaf.cert.toDer();
     for (int round = 0; round < 1500; ++round) {
-      Bytes der = good;
-      if (round % 3 == 0) {
-        der.resize(std::uniform_int_distribution<size_t>(0, der.size() - 1)(random));
-      } else {
-        size_t at = std::uniform_int_distribution<size_t>(0, der.size() - 1)(random);
-        der[at] = static_cast<uint8_t>(std::uniform_int_distribution<int>(0, 255)(random));
-      }
+      const Bytes der = enroll::testing::damaged(good, round, random);
       auto cert = Certificate::fromDer(der);
       auto ref = reference(der);
       ERR_clear_error();
@@ -256,13 +251,7 @@ TEST(SignedDataDecoding, AgreesWithD2iCmsContentInfoOnDamagedMessages) {
   const Bytes good = makeSignedData(signer, ca, true);
   int accepted = 0;
   for (int round = 0; round < 1500; ++round) {
-    Bytes der = good;
-    if (round % 3 == 0) {
-      der.resize(std::uniform_int_distribution<size_t>(0, der.size() - 1)(random));
-    } else {
-      size_t at = std::uniform_int_distribution<size_t>(0, der.size() - 1)(random);
-      der[at] = static_cast<uint8_t>(std::uniform_int_distribution<int>(0, 255)(random));
-    }
+    const Bytes der = enroll::testing::damaged(good, round, random);
     auto message = readSignedData(der.data(), der.size());
     auto ref = referenceCertificates(der);
     ERR_clear_error();
