@@ -26,7 +26,8 @@ const char* const kRevokeUsage =
                                  keyCompromise, cACompromise, affiliationChanged, superseded,
                                  cessationOfOperation, privilegeWithdrawn, aACompromise
       --hold                     certificateHold instead of revoking; --release lifts a hold
-      --block-devices            also set the devices to blocked (no enrollment, no renewal)
+      --block-devices            also set the devices to blocked (no enrollment, no renewal);
+                                 device-only selectors block every matching registry device
       --dry-run                  print the count and a sample; change nothing
 )";
 

@@ -53,6 +53,34 @@ std::string jsonArray(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+/** The selector's registry fields as conditions on the devices table, and their parameters. */
+std::pair<std::vector<std::string>, std::vector<Param>> registryConditions(
+    const CertificateSelector& sel, const SqlDialect& dialect) {
+  std::vector<std::string> conds;
+  std::vector<Param> params;
+  auto device = [&](const std::string& cond, const std::string& value) {
+    conds.push_back(cond);
+    params.push_back({false, value, 0});
+  };
+  if (!sel.model.empty()) device("devices.model = ?", sel.model);
+  if (!sel.batch.empty()) device("devices.batch = ?", sel.batch);
+  if (!sel.product_line.empty()) device("devices.product_line = ?", sel.product_line);
+  for (const auto& [key, value] : sel.device_labels) {
+    device(dialect.jsonTextField("devices.labels") + " = ?", dialect.jsonKeyParameter(key));
+    params.push_back({false, value, 0});
+  }
+  return {conds, params};
+}
+
+/** True when the selector names devices only (ids, registry fields), no certificate property. */
+bool namesDevicesOnly(const CertificateSelector& sel) {
+  return sel.serials.empty() && sel.label.empty() && sel.bootstrap_ca.empty() &&
+         sel.station.empty() && sel.issued_from == 0 && sel.issued_to == 0 &&
+         sel.expiring_before == 0 && !sel.status &&
+         (!sel.device_ids.empty() || !sel.model.empty() || !sel.batch.empty() ||
+          !sel.product_line.empty() || !sel.device_labels.empty());
+}
+
 /**
  * The WHERE condition over the certificates table (columns qualified) for a selector. keyset:
  * the condition of a walk in serial order (ORDER BY serial LIMIT n): only the serial and the
@@ -75,19 +103,7 @@ Where selectorWhere(const CertificateSelector& sel, const SqlDialect& dialect, b
   if (!sel.device_ids.empty())
     text(dialect.inJsonList("certificates.device_id"), jsonArray(sel.device_ids));
   // Registry fields: the certificate's device must match them all.
-  std::vector<std::string> device_conds;
-  std::vector<Param> device_params;
-  auto device = [&](const std::string& cond, const std::string& value) {
-    device_conds.push_back(cond);
-    device_params.push_back({false, value, 0});
-  };
-  if (!sel.model.empty()) device("devices.model = ?", sel.model);
-  if (!sel.batch.empty()) device("devices.batch = ?", sel.batch);
-  if (!sel.product_line.empty()) device("devices.product_line = ?", sel.product_line);
-  for (const auto& [key, value] : sel.device_labels) {
-    device(dialect.jsonTextField("devices.labels") + " = ?", dialect.jsonKeyParameter(key));
-    device_params.push_back({false, value, 0});
-  }
+  auto [device_conds, device_params] = registryConditions(sel, dialect);
   if (!device_conds.empty()) {
     std::string all;
     for (size_t i = 0; i < device_conds.size(); ++i) all += (i ? " AND " : "") + device_conds[i];
@@ -300,14 +316,27 @@ Result<void> SqlStore::setCertificateStatus(const std::string& serial, CertStatu
 
 Result<int64_t> SqlStore::blockDevices(const CertificateSelector& selector, std::time_t at) {
   return write<int64_t>("block devices", [&](Poco::Data::Session& s) -> Result<int64_t> {
-    Where w = selectorWhere(selector, *dialect_, false);
     std::vector<Param> params = {{true, {}, static_cast<Int64>(at)}};
-    params.insert(params.end(), w.params.begin(), w.params.end());
+    std::string which;
+    if (namesDevicesOnly(selector)) {
+      // The registry's devices themselves, enrolled or not: a batch blocked now cannot enroll
+      // later either.
+      auto [conds, registry] = registryConditions(selector, *dialect_);
+      if (!selector.device_ids.empty()) {
+        conds.push_back(dialect_->inJsonList("devices.id"));
+        registry.push_back({false, jsonArray(selector.device_ids), 0});
+      }
+      for (size_t i = 0; i < conds.size(); ++i) which += (i ? " AND " : "") + conds[i];
+      params.insert(params.end(), registry.begin(), registry.end());
+    } else {
+      Where w = selectorWhere(selector, *dialect_, false);
+      which = "id IN (SELECT certificates.device_id FROM certificates WHERE " + w.sql + ")";
+      params.insert(params.end(), w.params.begin(), w.params.end());
+    }
     Poco::Data::Statement st(s);
     st << "UPDATE devices SET state = 'blocked', updated_at = ? WHERE state NOT IN"
-          " ('blocked', 'retired') AND id IN (SELECT certificates.device_id FROM certificates"
-          " WHERE " +
-              w.sql + ")";
+          " ('blocked', 'retired') AND " +
+              which;
     bindAll(st, params);
     return static_cast<int64_t>(st.execute());
   });

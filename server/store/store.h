@@ -58,7 +58,11 @@ class RevocationStore {
   virtual Result<StatusChunk> changeCertificateStatus(const CertificateSelector& selector,
                                                       const StatusChange& change,
                                                       const std::string& after, int64_t limit) = 0;
-  /** Sets the devices of matching certificates to blocked (not retired ones); how many changed. */
+  /**
+   * Sets devices to blocked (not retired ones) and says how many changed: every registry device
+   * the selector names when it names devices only (ids, registry fields), enrolled or not;
+   * otherwise the devices of the matching certificates.
+   */
   virtual Result<int64_t> blockDevices(const CertificateSelector& selector, std::time_t at) = 0;
   /** The revocation revision: grows with every committed status change (cheap to poll). */
   virtual Result<int64_t> revocationRevision() = 0;

@@ -572,6 +572,39 @@ TYPED_TEST(StoreConformance, BlocksTheDevicesOfSelectedCertificates) {
   EXPECT_EQ(0, this->store_->blockDevices(b1, 60).value());  // idempotent
 }
 
+TYPED_TEST(StoreConformance, BlocksRegistryDevicesNotYetEnrolledWhenTheSelectorNamesDevicesOnly) {
+  populateFleet(*this->store_);
+  for (const char* id : {"D4", "D5", "D6"}) {  // registered, never enrolled
+    DeviceRecord d;
+    d.id = id;
+    d.model = "M1";
+    d.batch = std::string(id) == "D6" ? "B3" : "B2";
+    d.labels = std::string(id) == "D5" ? R"({"site":"north"})" : "{}";
+    ASSERT_TRUE(this->store_->putDevice(d));
+  }
+  // A certificate property (the label): only devices with such a certificate.
+  CertificateSelector by_label;
+  by_label.batch = "B2";
+  by_label.label = "line";
+  EXPECT_EQ(1, this->store_->blockDevices(by_label, 50).value());  // D3 (c1)
+  EXPECT_EQ(DeviceState::kExpected, this->store_->findDevice("D4")->state);
+  // Registry fields only: every matching device, enrolled or not.
+  CertificateSelector b2;
+  b2.batch = "B2";
+  EXPECT_EQ(2, this->store_->blockDevices(b2, 60).value());  // D4, D5 (D3 already blocked)
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D4")->state);
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D5")->state);
+  EXPECT_EQ(DeviceState::kExpected, this->store_->findDevice("D6")->state);
+  CertificateSelector north;
+  north.device_labels["site"] = "north";
+  EXPECT_EQ(1, this->store_->blockDevices(north, 70).value());  // D1 (D5 already blocked)
+  CertificateSelector ids;
+  ids.device_ids = {"D6", "D2", "NOT-REGISTERED"};
+  EXPECT_EQ(2, this->store_->blockDevices(ids, 80).value());
+  EXPECT_EQ(DeviceState::kBlocked, this->store_->findDevice("D6")->state);
+  EXPECT_EQ(80, this->store_->findDevice("D6")->updated_at);
+}
+
 TYPED_TEST(StoreConformance, NumbersCrlsMonotonicallyAndKeepsTheBase) {
   EXPECT_EQ(0, this->store_->crlState("issuing")->crl_number);
   EXPECT_EQ(1, this->store_->nextCrlNumber("issuing").value());
