@@ -14,6 +14,23 @@ stop_pid() {  # stop one process we started: SIGTERM, then SIGKILL after 5 s
 }
 
 # --- the frame every run-*-bench.sh shares ---------------------------------------------------
+# Sourced after the script has set repo: the defaults of the options bench_option reads (a script
+# sets its own after sourcing this file where they differ).
+build_dir=${BUILD_DIR:-${repo:?}/build}
+enrolld=""
+seconds=10
+concurrencies="1 16 64"
+quiet_wait=30
+keep=0
+out=""
+
+# bench_usage: prints the calling script's header comment (line 2 to the first line that is not a
+# comment) and exits 2.
+bench_usage() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+  exit 2
+}
+
 # bench_option "$@": the options every bench script takes (-t, -c, --enrolld, --build-dir,
 # --quiet-wait, --keep, --out); sets bench_shift to the arguments it used, 0 for another option.
 bench_option() {

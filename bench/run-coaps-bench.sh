@@ -14,19 +14,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo/build}
-enrolld=""
-seconds=10
-concurrencies="1 16 64"
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 modes="fresh session"
 repeat=1
 quiet_wait=10
-keep=0
-out=""
-
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
-# shellcheck source=bench/lib.sh
-. "$repo/bench/lib.sh"
 
 while [[ $# -gt 0 ]]; do
   bench_option "$@"
@@ -34,8 +26,8 @@ while [[ $# -gt 0 ]]; do
   case $1 in
     -m) modes=$2; shift 2 ;;
     -r) repeat=$2; shift 2 ;;
-    -h|--help) usage ;;
-    *) echo "unknown option $1" >&2; usage ;;
+    -h|--help) bench_usage ;;
+    *) echo "unknown option $1" >&2; bench_usage ;;
   esac
 done
 bench_workspace coaps

@@ -15,23 +15,15 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 ref_dir=${REFERENCE_BENCH:-$repo/../shared/reference-bench}
-build_dir=${BUILD_DIR:-$repo/build}
-enrolld=""
-seconds=10
-concurrencies="1 16 64"
 modes="fresh keepalive"
 tls=1.2
 only=""
 restart=0
 repeat=1
-keep=0
-out=""
 ideal_threads=16
-
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
-# shellcheck source=bench/lib.sh
-. "$repo/bench/lib.sh"
 
 while [[ $# -gt 0 ]]; do
   bench_option "$@"
@@ -42,8 +34,8 @@ while [[ $# -gt 0 ]]; do
     --restart) restart=1; shift ;;
     --tls) tls=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    -h|--help) usage ;;
-    *) echo "unknown option $1" >&2; usage ;;
+    -h|--help) bench_usage ;;
+    *) echo "unknown option $1" >&2; bench_usage ;;
   esac
 done
 bench_workspace est

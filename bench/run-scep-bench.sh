@@ -16,26 +16,17 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${BUILD_DIR:-$repo/build}
-enrolld=""
-seconds=10
-concurrencies="1 16 64"
-keys=256
-quiet_wait=30
-keep=0
-out=""
-
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 # shellcheck source=bench/lib.sh
 . "$repo/bench/lib.sh"
+keys=256
 
 while [[ $# -gt 0 ]]; do
   bench_option "$@"
   if [[ $bench_shift -gt 0 ]]; then shift "$bench_shift"; continue; fi
   case $1 in
     --keys) keys=$2; shift 2 ;;
-    -h|--help) usage ;;
-    *) echo "unknown option $1" >&2; usage ;;
+    -h|--help) bench_usage ;;
+    *) echo "unknown option $1" >&2; bench_usage ;;
   esac
 done
 bench_workspace scep
