@@ -10,10 +10,10 @@
 #include "edc/edc_codec.h"
 #include "edc_test_vectors.h"
 #include "mbedtls/asn1write.h"
-#include "mbedtls/ecdsa.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 #include "mbedtls/x509_csr.h"
+#include "se_double.h"
 #include "test_support.h"
 #include "unity_compat.h"
 
@@ -428,72 +428,20 @@ static void test_token_auth_is_refused_on_coaps(void) {
   teardown();
 }
 
-/* ---------------- a secure element test double ----------------
- * It keeps its private key in its own struct and only ever signs a hash: the client sees the
- * public point and the callback, as with a real secure element; everything around it (CSR,
- * Mbed TLS's DTLS CertificateVerify, the server's check of it) is the real code. */
-typedef struct fake_se {
-  mbedtls_ecp_keypair kp;
-  mbedtls_ctr_drbg_context rng;
-  int signs;
-} fake_se_t;
-
-static int se_sign(void *ctx, const unsigned char hash[32], unsigned char *sig, size_t size,
-                   size_t *len) {
-  fake_se_t *se = (fake_se_t *)ctx;
-  unsigned char tmp[MBEDTLS_ECDSA_MAX_LEN];
-  se->signs++;
-  if (mbedtls_ecdsa_write_signature(&se->kp, MBEDTLS_MD_SHA256, hash, 32, tmp, len,
-                                    mbedtls_ctr_drbg_random, &se->rng) != 0)
-    return EDC_ERR_CRYPTO;
-  if (*len > size) return EDC_ERR_BUFFER_TOO_SMALL;
-  memcpy(sig, tmp, *len);
-  return 0;
-}
-
-/* Load @p der (a private key) into the element, or generate one in it; publish the key. */
-static void se_init(fake_se_t *se, const unsigned char *der, size_t der_len, edc_key_t *key) {
-  unsigned char pub[EDC_P256_PUBLIC_LEN];
-  size_t n = 0;
-  memset(se, 0, sizeof(*se));
-  mbedtls_ecp_keypair_init(&se->kp);
-  test_rng_init(&se->rng, 77);
-  if (der != NULL) {
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_pk_parse_key(&pk, der, der_len, NULL, 0));
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_group_copy(&se->kp.grp, &mbedtls_pk_ec(pk)->grp));
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_mpi_copy(&se->kp.d, &mbedtls_pk_ec(pk)->d));
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_copy(&se->kp.Q, &mbedtls_pk_ec(pk)->Q));
-    mbedtls_pk_free(&pk);
-  } else {
-    TEST_ASSERT_EQUAL_INT(0, mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &se->kp,
-                                                 mbedtls_ctr_drbg_random, &se->rng));
-  }
-  TEST_ASSERT_EQUAL_INT(
-      0, mbedtls_ecp_point_write_binary(&se->kp.grp, &se->kp.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
-                                        pub, sizeof(pub)));
-  edc_key_init(key);
-  TEST_ASSERT_EQUAL_INT(0, edc_key_set_external(key, pub, n, se_sign, se));
-}
-
-static void se_free(fake_se_t *se, edc_key_t *key) {
-  edc_key_free(key);
-  mbedtls_ecp_keypair_free(&se->kp);
-  mbedtls_ctr_drbg_free(&se->rng);
-}
-
 /* Bootstrap key and device key both in secure elements: the bootstrap element signs the DTLS
  * CertificateVerify of /sen, the device element the CSRs and the CertificateVerify of /sren;
  * no private key is stored; and a signature the server cannot verify ends the handshake. */
 static void test_secure_element_keys_sign_csr_and_dtls_client_auth(void) {
-  static fake_se_t boot_se, dev_se;
+  static se_double_t boot_se, dev_se;
+  static unsigned seed = 77;
   static edc_key_t boot_key, dev_key;
   const mbedtls_x509_crt *op;
   int64_t next = 0;
   setup(SRV_NORMAL, 5);
-  se_init(&boot_se, vec_device_key_der, vec_device_key_der_len, &boot_key);
-  se_init(&dev_se, NULL, 0, &dev_key);
+  TEST_ASSERT_EQUAL_INT(0, se_double_init(&boot_se, vec_device_key_der, vec_device_key_der_len,
+                                          test_fixed_entropy, &seed, &boot_key, NULL));
+  TEST_ASSERT_EQUAL_INT(
+      0, se_double_init(&dev_se, NULL, 0, test_fixed_entropy, &seed, &dev_key, NULL));
   /* the bootstrap certificate must be for the element's key */
   TEST_ASSERT_EQUAL_INT(
       EDC_ERR_INVALID_ARG,
@@ -531,8 +479,8 @@ static void test_secure_element_keys_sign_csr_and_dtls_client_auth(void) {
   TEST_ASSERT_EQUAL_INT(0, g_requests); /* no CSR went out */
   TEST_ASSERT_EQUAL_INT(4, dev_se.signs);
   teardown();
-  se_free(&boot_se, &boot_key);
-  se_free(&dev_se, &dev_key);
+  se_double_free(&boot_se, &boot_key);
+  se_double_free(&dev_se, &dev_key);
 }
 
 void ucx_group_coaps(void) {

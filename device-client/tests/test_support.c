@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-static int fixed_entropy(void *ctx, unsigned char *buf, size_t len) {
+int test_fixed_entropy(void *ctx, unsigned char *buf, size_t len) {
   unsigned *seed = (unsigned *)ctx;
   size_t i;
   for (i = 0; i < len; i++) buf[i] = (unsigned char)(*seed * 131u + i * 7u + 1u);
@@ -11,5 +11,6 @@ static int fixed_entropy(void *ctx, unsigned char *buf, size_t len) {
 
 void test_rng_init(mbedtls_ctr_drbg_context *drbg, unsigned seed) {
   mbedtls_ctr_drbg_init(drbg);
-  (void)mbedtls_ctr_drbg_seed(drbg, fixed_entropy, &seed, (const unsigned char *)"edc-test", 8);
+  (void)mbedtls_ctr_drbg_seed(drbg, test_fixed_entropy, &seed, (const unsigned char *)"edc-test",
+                              8);
 }

@@ -24,6 +24,7 @@ add_custom_command(
 add_library(edc_test_support STATIC
   ${EDC_VEC_GEN}/edc_test_vectors.c
   ${EDC_TEST_DIR}/test_support.c
+  ${EDC_TEST_DIR}/se_double.c
   ${EDC_TEST_DIR}/ucx_core.c)
 target_include_directories(edc_test_support PUBLIC ${EDC_VEC_GEN} ${EDC_TEST_DIR})
 target_link_libraries(edc_test_support PUBLIC edc)

@@ -24,8 +24,8 @@
 
 #include "edc/edc_client.h"
 #include "edc/edc_https.h"
-#include "mbedtls/ecdsa.h"
 #include "platform.h"
+#include "se_double.h"
 
 /* ---- semihosting files ---- */
 static int sh_call(int op, void *arg) {
@@ -193,59 +193,6 @@ static int step(edc_client_t *c, const char *what, int64_t *next) {
   return ret;
 }
 
-/* A secure-element double: keeps its P-256 key in its own struct and only signs. */
-typedef struct se {
-  mbedtls_ecp_keypair kp;
-  mbedtls_ctr_drbg_context rng;
-  unsigned signs;
-} se_t;
-
-static int se_sign(void *ctx, const unsigned char hash[32], unsigned char *sig, size_t size,
-                   size_t *len) {
-  se_t *se = (se_t *)ctx;
-  unsigned char tmp[MBEDTLS_ECDSA_MAX_LEN];
-  se->signs++;
-  if (mbedtls_ecdsa_write_signature(&se->kp, MBEDTLS_MD_SHA256, hash, 32, tmp, len,
-                                    mbedtls_ctr_drbg_random, &se->rng) != 0)
-    return EDC_ERR_CRYPTO;
-  if (*len > size) return EDC_ERR_BUFFER_TOO_SMALL;
-  memcpy(sig, tmp, *len);
-  return 0;
-}
-
-/* Put @p der (a private key) into the element, or generate one in it; publish its point. */
-static int se_init(se_t *se, const unsigned char *der, size_t der_len, edc_key_t *key,
-                   unsigned char pub[EDC_P256_PUBLIC_LEN]) {
-  size_t n = 0;
-  int ret;
-  memset(se, 0, sizeof(*se));
-  mbedtls_ecp_keypair_init(&se->kp);
-  mbedtls_ctr_drbg_init(&se->rng);
-  edc_key_init(key);
-  ret = mbedtls_ctr_drbg_seed(&se->rng, hw_entropy, NULL, (const unsigned char *)"se", 2);
-  if (ret == 0 && der != NULL) {
-    mbedtls_pk_context pk;
-    mbedtls_pk_init(&pk);
-    ret = mbedtls_pk_parse_key(&pk, der, der_len, NULL, 0);
-    if (ret == 0) ret = mbedtls_ecp_group_copy(&se->kp.grp, &mbedtls_pk_ec(pk)->grp);
-    if (ret == 0) ret = mbedtls_mpi_copy(&se->kp.d, &mbedtls_pk_ec(pk)->d);
-    if (ret == 0) ret = mbedtls_ecp_copy(&se->kp.Q, &mbedtls_pk_ec(pk)->Q);
-    mbedtls_pk_free(&pk);
-  } else if (ret == 0) {
-    ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, &se->kp, mbedtls_ctr_drbg_random, &se->rng);
-  }
-  if (ret == 0)
-    ret = mbedtls_ecp_point_write_binary(&se->kp.grp, &se->kp.Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
-                                         pub, EDC_P256_PUBLIC_LEN);
-  return ret != 0 ? -1 : edc_key_set_external(key, pub, n, se_sign, se);
-}
-
-static void se_free(se_t *se, edc_key_t *key) {
-  edc_key_free(key);
-  mbedtls_ecp_keypair_free(&se->kp);
-  mbedtls_ctr_drbg_free(&se->rng);
-}
-
 /* One device through both rounds: enroll (with /cacerts), then re-enroll at its renewal time.
  * With @p se, its bootstrap key and its device key live in secure-element doubles: the
  * bootstrap element signs the TLS CertificateVerify of /simpleenroll, the device element the
@@ -255,7 +202,7 @@ static void run_device(const char *prefix, const char *cn, int se, uint16_t port
   static edc_client_t c;
   static edc_https_t https;
   static unsigned char work[2048], io[2048], crt[1024], key[256];
-  static se_t boot_se, dev_se;
+  static se_double_t boot_se, dev_se;
   static edc_key_t boot_key, dev_key;
   unsigned char dev_pub[EDC_P256_PUBLIC_LEN];
   char name[48];
@@ -283,9 +230,9 @@ static void run_device(const char *prefix, const char *cn, int se, uint16_t port
   g_heap_max = g_stack_max = 0;
   ret = edc_client_init(&c, &kPort, &cfg, work, sizeof(work), prefix);
   if (ret == 0 && se) {
-    ret = se_init(&boot_se, key, (size_t)key_len, &boot_key, dev_pub);
+    ret = se_double_init(&boot_se, key, (size_t)key_len, hw_entropy, NULL, &boot_key, dev_pub);
     if (ret == 0) ret = edc_client_set_bootstrap_key(&c, crt, (size_t)crt_len, &boot_key);
-    if (ret == 0) ret = se_init(&dev_se, NULL, 0, &dev_key, dev_pub);
+    if (ret == 0) ret = se_double_init(&dev_se, NULL, 0, hw_entropy, NULL, &dev_key, dev_pub);
     if (ret == 0) edc_client_set_device_key(&c, &dev_key);
   } else if (ret == 0) {
     ret = edc_client_set_bootstrap(&c, crt, (size_t)crt_len, key, (size_t)key_len);
@@ -348,8 +295,8 @@ out:
   edc_https_free(&https);
   edc_client_free(&c);
   if (se) {
-    se_free(&boot_se, &boot_key);
-    se_free(&dev_se, &dev_key);
+    se_double_free(&boot_se, &boot_key);
+    se_double_free(&dev_se, &dev_key);
   }
   memset(hw_slot_len, 0, sizeof(hw_slot_len));
 }
