@@ -17,7 +17,17 @@ using enrollment::EnrollmentResult;
 using enrollment::Operation;
 using pki::ErrorCode;
 
-class EnrollmentService : public CoreFixture {};
+class EnrollmentService : public CoreFixture {
+ protected:
+  /** HTTP Basic credentials "station-1" / "pass-word-1" that stand for device UNIT-5. */
+  void putStationCredential() {
+    store::BasicCredentialRecord c;
+    c.username = "station-1";
+    c.device_id = "UNIT-5";
+    c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
+    ASSERT_TRUE(store_->putCredential(c));
+  }
+};
 
 TEST_F(EnrollmentService, IssuesToABootstrapCertificateAndCommitsBeforeReturning) {
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
@@ -248,11 +258,7 @@ TEST_F(EnrollmentService, ServerKeyGenRefusesAKeyIdOfAnotherKeyBeforeIssuingAnyt
 }
 
 TEST_F(EnrollmentService, ServerKeyGenEncryptsOnlyToACertificateThatAuthenticated) {
-  store::BasicCredentialRecord c;
-  c.username = "station-1";
-  c.device_id = "UNIT-5";
-  c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
-  ASSERT_TRUE(store_->putCredential(c));
+  ASSERT_NO_FATAL_FAILURE(putStationCredential());
   auto req = skgRequest(*boot_, kAsymmDecryptKeyId, pki::keyIdentifier(boot_->cert));
   req.credentials.tls_chain.clear();
   req.credentials.basic_user = "station-1";
@@ -297,11 +303,7 @@ TEST_F(EnrollmentService, AHeldServerKeyGenIsNotAnsweredAgainWithoutItsKey) {
 }
 
 TEST_F(EnrollmentService, BasicCredentialsStandForTheirDevice) {
-  store::BasicCredentialRecord c;
-  c.username = "station-1";
-  c.device_id = "UNIT-5";
-  c.password_hash = *provisioning::hashPassword(pki::SecretString("pass-word-1"));
-  ASSERT_TRUE(store_->putCredential(c));
+  ASSERT_NO_FATAL_FAILURE(putStationCredential());
   auto key = *pki::PrivateKey::generate(pki::KeyType::kEcP256);
   enrollment::EnrollmentRequest r{enrollment::Protocol::kEst,
                                   "",
